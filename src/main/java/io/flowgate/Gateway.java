@@ -1,0 +1,227 @@
+package io.flowgate;
+
+import io.flowgate.backends.Migrations;
+import io.flowgate.config.GatewayConfig;
+import io.flowgate.control.ControlApi;
+import io.flowgate.deployments.ApiKeyRepository;
+import io.flowgate.deployments.Catalog;
+import io.flowgate.deployments.Declarations;
+import io.flowgate.deployments.DeploymentRepository;
+import io.flowgate.deployments.FlowRepository;
+import io.flowgate.flow.FlowExecutor;
+import io.flowgate.flow.FlowLimits;
+import io.flowgate.flow.NodeServices;
+import io.flowgate.flow.NodeTypes;
+import io.flowgate.http.JsonBodies;
+import io.flowgate.metrics.GatewayMetrics;
+import io.flowgate.runs.RunHistoryRepository;
+import io.flowgate.runs.RunService;
+import io.flowgate.runs.Runs;
+import io.flowgate.trigger.FlowRunsHandler;
+import io.flowgate.trigger.TriggerHandler;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.DeploymentOptions;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.pubsub.PgSubscriber;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.ProtocolVersion;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.sqlclient.Pool;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One running gateway node, wired by constructors: clients for Redis and PostgreSQL, schema migrations, the caches,
+ * the flow engine, the run service and queue worker, and the HTTP verticles. Used by {@link Main} and by the
+ * integration tests alike. Start and close from any thread; the parts run on Vert.x contexts.
+ */
+public final class Gateway {
+  private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+
+  private final Vertx vertx;
+  private final GatewayConfig config;
+  private final List<String> deploymentIds = new ArrayList<>();
+  private Pool pool;
+  private Redis redis;
+  private PgSubscriber subscriber;
+  private HttpClientAgent http;
+  private Runs runs;
+  private RunHistoryRepository history;
+  private int port;
+
+  private Gateway(Vertx vertx, GatewayConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  /**
+   * Starts a node against the Redis and PostgreSQL that {@code config} names (both URLs must be set: Main starts the
+   * embedded servers first when they are not).
+   */
+  public static Future<Gateway> start(Vertx vertx, GatewayConfig config, PrometheusMeterRegistry registry) {
+    Gateway gateway = new Gateway(vertx, config);
+    return gateway.doStart(registry).map(gateway).recover(e -> gateway.close().transform(x -> Future.failedFuture(e)));
+  }
+
+  private Future<Void> doStart(PrometheusMeterRegistry registry) {
+    PgConnectOptions pgOptions = PgConnectOptions.fromUri(config.pg().url())
+        .setReconnectAttempts(2)
+        .setReconnectInterval(500)
+        .addProperty("statement_timeout", Long.toString(config.pg().statementTimeout().toMillis()))
+        .addProperty("application_name", "flowgate-" + config.node().id());
+    pool = PgBuilder.pool()
+        .with(new io.vertx.sqlclient.PoolOptions().setMaxSize(config.pg().poolSize()).setMaxWaitQueueSize(1024)
+            .setConnectionTimeout(5).setConnectionTimeoutUnit(TimeUnit.SECONDS))
+        .connectingTo(pgOptions)
+        .using(vertx)
+        .build();
+    RedisOptions redisOptions = redisOptions(config.redis().poolSize());
+    redis = Redis.createClient(vertx, redisOptions);
+    Supplier<Redis> dedicated = () -> Redis.createClient(vertx, redisOptions(1));
+
+    http = vertx.createHttpClient(new HttpClientOptions()
+            .setKeepAlive(true)
+            .setConnectTimeout(5_000),
+        new PoolOptions().setHttp1MaxSize(64).setMaxWaitQueueSize(1024));
+    GatewayConfig.Flows f = config.flows();
+    FlowLimits limits = new FlowLimits(f.expressionTimeout(), f.expressionMaxDepth(), f.httpTimeout(),
+        f.httpMaxResponseBytes());
+    NodeTypes nodeTypes = NodeTypes.load(new NodeServices(vertx, http, limits));
+    FlowExecutor executor = new FlowExecutor(new NodeServices(vertx, http, limits));
+
+    Catalog catalog = new Catalog(new ApiKeyRepository(pool), new DeploymentRepository(pool),
+        new FlowRepository(pool), nodeTypes, config.cache().ttl());
+    GatewayMetrics metrics = new GatewayMetrics(registry);
+    JsonBodies json = new JsonBodies(config.http().maxJsonDepth(), config.http().maxBodyBytes());
+    history = new RunHistoryRepository(vertx, pool, config.node().id(), config.runs().historyBatchSize());
+
+    return Migrations.migrate(pool)
+        .compose(applied -> listenForChanges(pgOptions, catalog))
+        .compose(v -> Declarations.apply(pool, config.declarations().dir(), nodeTypes))
+        .compose(v -> {
+          runs = new Runs(vertx, redis, dedicated, executor, history, catalog, config);
+          history.start(config.runs().historyFlush());
+          return runs.start();
+        })
+        .compose(v -> choosePort())
+        .compose(chosen -> {
+          port = chosen;
+          RunService service = runs.service();
+          TriggerHandler trigger = new TriggerHandler(catalog, service, json, metrics, config.http().maxBodyBytes());
+          FlowRunsHandler flowRuns = new FlowRunsHandler(catalog, service);
+          int instances = config.http().eventLoops() > 0 ? config.http().eventLoops()
+              : Runtime.getRuntime().availableProcessors();
+          return vertx.deployVerticle(() -> new GatewayVerticle(config, trigger, flowRuns,
+                  () -> ControlApi.router(vertx, config, pool, nodeTypes), rc -> dropCachesOnWrite(rc, catalog),
+                  this::ready, chosen, registry),
+              new DeploymentOptions().setInstances(instances));
+        })
+        .onSuccess(deploymentIds::add)
+        .mapEmpty();
+  }
+
+  private RedisOptions redisOptions(int poolSize) {
+    return new RedisOptions()
+        .setConnectionString(config.redis().url())
+        .setPreferredProtocolVersion(ProtocolVersion.RESP2)
+        .setMaxPoolSize(poolSize)
+        .setMaxPoolWaiting(4096)
+        .setMaxWaitingHandlers(65_536)
+        .setPoolRecycleTimeout(60_000);
+  }
+
+  /** Cache invalidation: every change to keys or deployments, on any node, drops the cached copy here. */
+  private Future<Void> listenForChanges(PgConnectOptions options, Catalog catalog) {
+    subscriber = PgSubscriber.subscriber(vertx, new PgConnectOptions(options))
+        .reconnectPolicy(retries -> {
+          // While disconnected, notices are lost: forget everything so the next reads go to PostgreSQL.
+          catalog.clear();
+          return Math.min(5_000L, 100L << Math.min(retries, 6));
+        });
+    subscriber.channel("flowgate_changes").handler(catalog::onChange);
+    return subscriber.connect();
+  }
+
+  /**
+   * A control-plane write on this node takes effect here before its response is sent; other nodes hear of it through
+   * LISTEN/NOTIFY within milliseconds.
+   */
+  private static void dropCachesOnWrite(io.vertx.ext.web.RoutingContext rc, Catalog catalog) {
+    if (rc.request().method() != io.vertx.core.http.HttpMethod.GET) {
+      rc.addHeadersEndHandler(v -> {
+        if (rc.response().getStatusCode() < 400) {
+          catalog.clear();
+        }
+      });
+    }
+    rc.next();
+  }
+
+  /** Port 0 means "any free port"; pick one up front so that every verticle instance shares it. */
+  private Future<Integer> choosePort() {
+    int configured = config.http().port();
+    if (configured != 0) {
+      return Future.succeededFuture(configured);
+    }
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.bind(new InetSocketAddress(config.http().host(), 0));
+      return Future.succeededFuture(socket.getLocalPort());
+    } catch (IOException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** Ready when both Redis and PostgreSQL answer. */
+  private Future<Void> ready() {
+    return Future.all(
+        redis.send(Request.cmd(Command.PING)),
+        pool.query("SELECT 1").execute()).mapEmpty();
+  }
+
+  /** The HTTP port this node listens on. */
+  public int port() {
+    return port;
+  }
+
+  public Pool pool() {
+    return pool;
+  }
+
+  public Redis redis() {
+    return redis;
+  }
+
+  /**
+   * Graceful stop: the HTTP servers stop accepting and let in-flight requests finish within the grace period, the
+   * queue worker finishes its runs, history is flushed, then the clients close.
+   */
+  public Future<Void> close() {
+    Future<Void> undeploy = Future.succeededFuture();
+    for (String id : deploymentIds) {
+      undeploy = undeploy.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
+    }
+    return undeploy
+        .compose(v -> runs == null ? Future.succeededFuture() : runs.close().recover(e -> Future.succeededFuture()))
+        .compose(v -> history == null ? Future.succeededFuture() : history.close().recover(e -> Future.succeededFuture()))
+        .compose(v -> subscriber == null ? Future.succeededFuture() : subscriber.close().recover(e -> Future.succeededFuture()))
+        .compose(v -> http == null ? Future.succeededFuture() : http.close().recover(e -> Future.succeededFuture()))
+        .compose(v -> redis == null ? Future.succeededFuture() : redis.close().recover(e -> Future.succeededFuture()))
+        .compose(v -> pool == null ? Future.succeededFuture() : pool.close().recover(e -> Future.succeededFuture()))
+        .onComplete(ar -> LOG.debug("gateway closed"));
+  }
+}

@@ -1,0 +1,129 @@
+package io.flowgate;
+
+import io.flowgate.backends.BackendStartException;
+import io.flowgate.backends.EmbeddedBackends;
+import io.flowgate.config.ConfigException;
+import io.flowgate.config.ConfigLoader;
+import io.flowgate.config.GatewayConfig;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import io.vertx.micrometer.VertxPrometheusOptions;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The entry point: load the configuration, start the embedded Redis and PostgreSQL when no URL is given, build Vert.x
+ * with metrics, start the {@link Gateway}, and stop all of it in order on SIGTERM. Runs on the main thread.
+ */
+public final class Main {
+  private Main() {
+  }
+
+  public static void main(String[] args) {
+    if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
+      System.out.println("usage: java -jar flowgate.jar            start a gateway node (conf/flowgate.yaml, "
+          + "FLOWGATE_* env)");
+      return;
+    }
+    if (args.length > 0) {
+      System.err.println("flowgate: unknown command '" + args[0] + "'; run with --help for usage");
+      System.exit(2);
+    }
+    Map<String, String> env = System.getenv();
+    GatewayConfig config;
+    try {
+      config = ConfigLoader.load(Path.of(env.getOrDefault("FLOWGATE_CONFIG", "conf/flowgate.yaml")), env);
+    } catch (ConfigException e) {
+      System.err.println("flowgate: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    // Chosen before the first logger exists: logback.xml picks the appender from this property.
+    System.setProperty("FLOWGATE_LOG_APPENDER", config.logging().json() ? "JSON" : "TEXT");
+    Logger log = LoggerFactory.getLogger(Main.class);
+    long started = System.nanoTime();
+
+    EmbeddedBackends embedded = null;
+    if (config.redis().embedded() || config.pg().embedded()) {
+      try {
+        embedded = EmbeddedBackends.start(config.data().dir().toAbsolutePath(), config.pg().embedded(),
+            config.redis().embedded());
+      } catch (BackendStartException e) {
+        log.error("cannot start the embedded backends: {}", e.getMessage());
+        System.exit(1);
+        return;
+      }
+      config = config.withBackends(
+          config.redis().embedded() ? embedded.redisUrl() : config.redis().url(),
+          config.pg().embedded() ? embedded.pgUrl() : config.pg().url());
+    }
+    if (!config.admin().enabled()) {
+      log.warn("FLOWGATE_ADMIN_TOKEN is not set: the control plane (/api/v1) refuses every call until it is");
+    }
+
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    Vertx vertx = newVertx(registry);
+    EmbeddedBackends toStop = embedded;
+    GatewayConfig running = config;
+    Gateway.start(vertx, running, registry)
+        .onSuccess(gateway -> {
+          Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(gateway, vertx, toStop, running, log),
+              "flowgate-shutdown"));
+          String host = running.http().host().equals("0.0.0.0") ? "127.0.0.1" : running.http().host();
+          log.info("flowgate ready at http://{}:{}/ (node {}, started in {} ms)", host, gateway.port(),
+              running.node().id(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+        })
+        .onFailure(e -> {
+          log.error("flowgate failed to start: {}", e.getMessage() == null ? e.toString() : e.getMessage(), e);
+          vertx.close().onComplete(x -> {
+            if (toStop != null) {
+              toStop.close();
+            }
+            System.exit(1);
+          });
+        });
+  }
+
+  /** The shutdown hook: graceful gateway stop, then Vert.x, then the embedded servers. Blocks the hook thread. */
+  private static void stop(Gateway gateway, Vertx vertx, EmbeddedBackends embedded, GatewayConfig config,
+      Logger log) {
+    long grace = config.http().shutdownGrace().toSeconds();
+    log.info("stopping: no new requests; in-flight ones have {} s", grace);
+    CountDownLatch done = new CountDownLatch(1);
+    gateway.close()
+        .eventually(() -> vertx.close())
+        .onComplete(ar -> done.countDown());
+    try {
+      if (!done.await(grace + 20, TimeUnit.SECONDS)) {
+        log.warn("stop took too long; exiting anyway");
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      if (embedded != null) {
+        embedded.close();
+      }
+    }
+  }
+
+  /** Vert.x with Micrometer metrics (Prometheus, HTTP route label, never the raw path) and native transport. */
+  public static Vertx newVertx(PrometheusMeterRegistry registry) {
+    MicrometerMetricsOptions metrics = new MicrometerMetricsOptions()
+        .setEnabled(true)
+        .setPrometheusOptions(new VertxPrometheusOptions().setEnabled(true))
+        .addLabels(Label.HTTP_ROUTE, Label.HTTP_METHOD, Label.HTTP_CODE);
+    return Vertx.builder()
+        .with(new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(metrics))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+  }
+}

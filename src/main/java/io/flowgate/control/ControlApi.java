@@ -1,0 +1,87 @@
+package io.flowgate.control;
+
+import io.flowgate.config.GatewayConfig;
+import io.flowgate.deployments.ApiKeyRepository;
+import io.flowgate.deployments.DeploymentRepository;
+import io.flowgate.deployments.FlowRepository;
+import io.flowgate.deployments.ProfileRepository;
+import io.flowgate.flow.NodeTypes;
+import io.flowgate.http.ErrorHandler;
+import io.flowgate.http.JsonBodies;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.sqlclient.Pool;
+
+/**
+ * The control plane {@code /api/v1} (DESIGN §2) as a sub-router, to be mounted with
+ * {@code router.route("/api/v1/*").subRouter(ControlApi.router(...))} behind {@code RequestContext::attach} and with
+ * {@code ErrorHandler} as the parent's failure handler.
+ *
+ * <p>Every call needs {@code Authorization: Bearer <token>} (admin token or a profile's {@code mt-…} token) and sees
+ * only its profile's resources; another profile's resource is 404 exactly like a missing one. Successes use the
+ * envelope {@code {"status": "success", "data": ...}}; lists are {@code {"items": [...]}} inside {@code data};
+ * failures are problem+json with the contract codes. Bodies are JSON ({@code Content-Type: application/json}), at
+ * most {@value #MAX_BODY_BYTES} bytes.
+ * <ul>
+ *   <li>{@code POST /profiles} (admin only)</li>
+ *   <li>{@code POST|GET /flows}, {@code GET|PUT|DELETE /flows/{id}}</li>
+ *   <li>{@code POST|GET /deployments}, {@code GET|PATCH|DELETE /deployments/{id}},
+ *       {@code POST /deployments/{id}/redeploy}, {@code POST|GET /deployments/{id}/api-keys}</li>
+ *   <li>{@code POST|GET /api-keys}, {@code POST /api-keys/{id}/deactivate|activate}, {@code DELETE /api-keys/{id}}</li>
+ * </ul>
+ * Build one router per verticle instance; its handlers run on that instance's event loop. Event-loop only.
+ */
+public final class ControlApi {
+  /** The largest control-plane body (a flow definition), 1 MiB. */
+  public static final int MAX_BODY_BYTES = 1024 * 1024;
+
+  private ControlApi() {
+  }
+
+  public static Router router(Vertx vertx, GatewayConfig config, Pool pool, NodeTypes nodeTypes) {
+    ProfileRepository profiles = new ProfileRepository(pool);
+    FlowRepository flowRepository = new FlowRepository(pool);
+    ApiKeyRepository keyRepository = new ApiKeyRepository(pool);
+    DeploymentRepository deploymentRepository = new DeploymentRepository(pool);
+    ControlRequests requests = new ControlRequests(new JsonBodies(config.http().maxJsonDepth(), MAX_BODY_BYTES));
+
+    FlowHandlers flows = new FlowHandlers(vertx, nodeTypes, flowRepository, requests);
+    DeploymentHandlers deployments = new DeploymentHandlers(deploymentRepository, keyRepository, requests);
+    ApiKeyHandlers keys = new ApiKeyHandlers(keyRepository, requests);
+    ProfileHandlers profileHandlers = new ProfileHandlers(profiles, requests);
+
+    Router router = Router.router(vertx);
+    router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+    router.route().handler(new BearerAuth(config.admin(), profiles));
+
+    router.post("/profiles").handler(profileHandlers::create);
+
+    router.post("/flows").handler(flows::create);
+    router.get("/flows").handler(flows::list);
+    router.get("/flows/:id").handler(flows::get);
+    router.put("/flows/:id").handler(flows::replace);
+    router.delete("/flows/:id").handler(flows::delete);
+
+    router.post("/deployments").handler(deployments::create);
+    router.get("/deployments").handler(deployments::list);
+    router.get("/deployments/:id").handler(deployments::get);
+    router.patch("/deployments/:id").handler(deployments::patch);
+    router.delete("/deployments/:id").handler(deployments::delete);
+    router.post("/deployments/:id/redeploy").handler(deployments::redeploy);
+    router.post("/deployments/:id/api-keys").handler(deployments::createKey);
+    router.get("/deployments/:id/api-keys").handler(deployments::listKeys);
+
+    router.post("/api-keys").handler(keys::create);
+    router.get("/api-keys").handler(keys::list);
+    router.post("/api-keys/:id/deactivate").handler(keys::deactivate);
+    router.post("/api-keys/:id/activate").handler(keys::activate);
+    router.delete("/api-keys/:id").handler(keys::delete);
+
+    // Unknown paths and methods answer problem+json like every other control-plane error, not Vert.x Web's HTML.
+    ErrorHandler errors = new ErrorHandler();
+    router.errorHandler(404, errors);
+    router.errorHandler(405, errors);
+    return router;
+  }
+}

@@ -1,0 +1,232 @@
+package io.flowgate.deployments;
+
+import io.flowgate.ErrorCode;
+import io.flowgate.GatewayException;
+import io.flowgate.flow.FlowDefinition;
+import io.flowgate.flow.FlowPlan;
+import io.flowgate.flow.FlowValidationException;
+import io.flowgate.flow.NodeTypes;
+import io.vertx.core.Future;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The hot path's view of keys, deployments and compiled flow plans, served from memory after warm-up. Entries are
+ * dropped at once when PostgreSQL announces a change ({@link #onChange(String)}, fed by LISTEN/NOTIFY) and re-read at
+ * least every TTL as a safety net. Unknown keys are remembered briefly so that a flood of well-formed but unknown keys
+ * does not become a flood of queries. Thread-safe: shared by every event loop; futures complete on the caller's
+ * context.
+ */
+public final class Catalog {
+  private static final Logger LOG = LoggerFactory.getLogger(Catalog.class);
+  private static final int MAX_NEGATIVE = 100_000;
+  private static final long NEGATIVE_TTL_NANOS = Duration.ofSeconds(5).toNanos();
+
+  private final ApiKeyRepository keys;
+  private final DeploymentRepository deployments;
+  private final FlowRepository flows;
+  private final NodeTypes nodeTypes;
+  private final long ttlNanos;
+  private final Map<ByteBuffer, Entry<ApiKey>> keyByHash = new ConcurrentHashMap<>();
+  private final Map<ByteBuffer, Long> unknownKeys = new ConcurrentHashMap<>();
+  private final Map<UUID, Entry<Deployment>> deploymentById = new ConcurrentHashMap<>();
+  private final Map<PlanId, FlowPlan> plans = new ConcurrentHashMap<>();
+  // Bumped by every change notice: a load that began before a change must not cache what it read.
+  private final AtomicLong generation = new AtomicLong();
+
+  public Catalog(ApiKeyRepository keys, DeploymentRepository deployments, FlowRepository flows, NodeTypes nodeTypes,
+      Duration ttl) {
+    this.keys = keys;
+    this.deployments = deployments;
+    this.flows = flows;
+    this.nodeTypes = nodeTypes;
+    this.ttlNanos = ttl.toNanos();
+  }
+
+  /** A key, its deployment and the deployment's compiled plan (null in fast mode). */
+  public record Target(ApiKey key, Deployment deployment, FlowPlan plan) {}
+
+  /**
+   * Checks {@code apiKey} and resolves the deployment it calls. Fails with missing_api_key, invalid_api_key,
+   * api_key_inactive or deployment_not_found (also for a deployment the key may not see: never reveal which).
+   */
+  public Future<Target> authorize(String apiKey, UUID deploymentId) {
+    return authenticate(apiKey).compose(key -> deployment(deploymentId).compose(deployment -> {
+      if (deployment == null || !key.mayCall(deployment)) {
+        return Future.failedFuture(deploymentNotFound());
+      }
+      if (deployment.flowId() == null || deployment.flowVersion() == null) {
+        return Future.succeededFuture(new Target(key, deployment, null));
+      }
+      return plan(deployment.flowId(), deployment.flowVersion())
+          .map(plan -> new Target(key, deployment, plan));
+    }));
+  }
+
+  public static GatewayException deploymentNotFound() {
+    return new GatewayException(ErrorCode.DEPLOYMENT_NOT_FOUND,
+        "No deployment with this id is visible to this API key; check the URL and the key.");
+  }
+
+  /** Checks {@code apiKey}: well-formed, known, active and not expired. */
+  public Future<ApiKey> authenticate(String apiKey) {
+    if (apiKey == null || apiKey.isEmpty()) {
+      return Future.failedFuture(new GatewayException(ErrorCode.MISSING_API_KEY,
+          "Send your deployment's API key in the X-API-Key header."));
+    }
+    if (!ApiKeys.wellFormed(apiKey)) {
+      // Refused here, on the event loop, without touching Redis or PostgreSQL.
+      return Future.failedFuture(invalidKey());
+    }
+    byte[] hash = ApiKeys.hash(apiKey);
+    ByteBuffer id = ByteBuffer.wrap(hash);
+    long now = System.nanoTime();
+    Entry<ApiKey> cached = keyByHash.get(id);
+    if (cached != null && now - cached.loadedAt < ttlNanos) {
+      return checkUsable(cached.value, hash);
+    }
+    Long unknownSince = unknownKeys.get(id);
+    if (unknownSince != null && now - unknownSince < NEGATIVE_TTL_NANOS) {
+      return Future.failedFuture(invalidKey());
+    }
+    long startedAt = generation.get();
+    return keys.findByHash(hash)
+        .recover(e -> Future.failedFuture(unavailable(e)))
+        .compose(key -> {
+          boolean fresh = generation.get() == startedAt;
+          if (key == null) {
+            if (unknownKeys.size() >= MAX_NEGATIVE) {
+              unknownKeys.clear();
+            }
+            if (fresh) {
+              unknownKeys.put(id, now);
+            }
+            return Future.failedFuture(invalidKey());
+          }
+          if (fresh) {
+            keyByHash.put(id, new Entry<>(key, now));
+          }
+          return checkUsable(key, hash);
+        });
+  }
+
+  private static Future<ApiKey> checkUsable(ApiKey key, byte[] hash) {
+    if (!ApiKeys.sameHash(key.hash(), hash)) {
+      return Future.failedFuture(invalidKey());
+    }
+    if (!key.usableAt(Instant.now())) {
+      return Future.failedFuture(new GatewayException(ErrorCode.API_KEY_INACTIVE,
+          "This API key is deactivated or expired; activate it or create a new one in the control plane."));
+    }
+    return Future.succeededFuture(key);
+  }
+
+  private static GatewayException invalidKey() {
+    return new GatewayException(ErrorCode.INVALID_API_KEY,
+        "The API key is not valid; copy the whole key (it starts with sk-) shown when it was created.");
+  }
+
+  static GatewayException unavailable(Throwable cause) {
+    if (cause instanceof GatewayException ge) {
+      return ge;
+    }
+    return GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
+        "flowgate cannot reach its database right now; retry in a few seconds.", 2);
+  }
+
+  /** The deployment with this id, from memory when fresh; null when there is none. */
+  public Future<Deployment> deployment(UUID id) {
+    long now = System.nanoTime();
+    Entry<Deployment> cached = deploymentById.get(id);
+    if (cached != null && now - cached.loadedAt < ttlNanos) {
+      return Future.succeededFuture(cached.value);
+    }
+    long startedAt = generation.get();
+    return deployments.findById(id)
+        .recover(e -> Future.failedFuture(unavailable(e)))
+        .map(d -> {
+          if (d != null && generation.get() == startedAt) {
+            deploymentById.put(id, new Entry<>(d, now));
+          } else {
+            deploymentById.remove(id);
+          }
+          return d;
+        });
+  }
+
+  /** The compiled plan of a flow version: compiled once, kept while the process lives (versions never change). */
+  public Future<FlowPlan> plan(UUID flowId, int version) {
+    PlanId id = new PlanId(flowId, version);
+    FlowPlan plan = plans.get(id);
+    if (plan != null) {
+      return Future.succeededFuture(plan);
+    }
+    return flows.findVersion(flowId, version)
+        .recover(e -> Future.failedFuture(unavailable(e)))
+        .compose(definition -> {
+          if (definition == null) {
+            return Future.failedFuture(deploymentNotFound());
+          }
+          try {
+            FlowPlan compiled = FlowPlan.compile(FlowDefinition.fromJson(definition), nodeTypes);
+            FlowPlan raced = plans.putIfAbsent(id, compiled);
+            return Future.succeededFuture(raced != null ? raced : compiled);
+          } catch (FlowValidationException e) {
+            // Validated at creation; failing here means a node type (a plugin) is gone since.
+            return Future.failedFuture(new GatewayException(ErrorCode.INTERNAL,
+                "The deployment's flow no longer compiles: " + e.getMessage()));
+          }
+        });
+  }
+
+  /**
+   * Drops what a change notice names. Payloads come from the {@code flowgate_notify_change} trigger:
+   * {@code <table>:<id>} or, for keys, {@code api_keys:<id>:<hash hex>}.
+   */
+  public void onChange(String payload) {
+    generation.incrementAndGet();
+    String[] parts = payload.split(":");
+    if (parts.length < 2) {
+      return;
+    }
+    try {
+      switch (parts[0]) {
+        case "api_keys" -> {
+          if (parts.length >= 3) {
+            ByteBuffer hash = ByteBuffer.wrap(HexFormat.of().parseHex(parts[2]));
+            keyByHash.remove(hash);
+            unknownKeys.remove(hash);
+          } else {
+            clear();
+          }
+        }
+        case "deployments" -> deploymentById.remove(UUID.fromString(parts[1]));
+        case "profiles" -> clear();
+        default -> {
+        }
+      }
+    } catch (IllegalArgumentException e) {
+      LOG.warn("ignoring a malformed change notice");
+    }
+  }
+
+  /** Drops everything: used when change notices may have been missed (the listener reconnected). */
+  public void clear() {
+    generation.incrementAndGet();
+    keyByHash.clear();
+    unknownKeys.clear();
+    deploymentById.clear();
+  }
+
+  private record Entry<T>(T value, long loadedAt) {}
+
+  private record PlanId(UUID flowId, int version) {}
+}

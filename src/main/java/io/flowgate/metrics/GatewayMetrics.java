@@ -1,0 +1,41 @@
+package io.flowgate.metrics;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Every meter flowgate defines, with low-cardinality tags only (mode, type, outcome: closed sets; never ids, keys or
+ * paths). Thread-safe.
+ */
+public final class GatewayMetrics {
+  /** Trigger latency from the first byte to the response, by execution mode, deployment type and outcome. */
+  public static final String TRIGGER_DURATION = "flowgate.trigger.duration";
+
+  private final MeterRegistry registry;
+  private final Map<String, Timer> triggerTimers = new ConcurrentHashMap<>();
+
+  public GatewayMetrics(MeterRegistry registry) {
+    this.registry = registry;
+  }
+
+  /** Records one trigger. {@code outcome} is "ok" or an error code. */
+  public void triggerDone(String mode, String type, String outcome, long startNanos) {
+    String key = mode + '|' + type + '|' + outcome;
+    Timer timer = triggerTimers.get(key);
+    if (timer == null) {
+      timer = triggerTimers.computeIfAbsent(key, k -> Timer.builder(TRIGGER_DURATION)
+          .description("Trigger requests, from arrival to response")
+          .tag("mode", mode).tag("type", type).tag("outcome", outcome)
+          .publishPercentileHistogram()
+          .register(registry));
+    }
+    timer.record(System.nanoTime() - startNanos, TimeUnit.NANOSECONDS);
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+}

@@ -1,0 +1,81 @@
+package io.flowgate.runs;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * One run of a deployment: who owns it, its status and, once terminal, its result. The wire form is what
+ * {@code GET /node/flow-runs/{id}/} and the sync trigger return. Immutable; any thread.
+ */
+public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Integer flowVersion, String mode,
+    String type, RunStatus status, Instant createdAt, Instant startedAt, Instant finishedAt, JsonObject outputData,
+    JsonObject nodeOutputs, JsonObject error) {
+
+  /** The run as clients see it (the {@code data} member of the envelope). */
+  public JsonObject toWire() {
+    JsonObject json = new JsonObject()
+        .put("flow_run_id", id)
+        .put("deployment_id", deploymentId.toString())
+        .put("status", status.wire());
+    if (flowVersion != null) {
+      json.put("flow_version", flowVersion);
+    }
+    if (status.terminal()) {
+      json.put("output_data", outputData);
+      json.put("node_outputs", nodeOutputs == null ? new JsonObject() : nodeOutputs);
+      if (error != null) {
+        json.put("error", error);
+      }
+    }
+    json.put("duration_seconds", durationSeconds())
+        .put("created_at", createdAt == null ? null : createdAt.toString())
+        .put("started_at", startedAt == null ? null : startedAt.toString())
+        .put("finished_at", finishedAt == null ? null : finishedAt.toString());
+    return json;
+  }
+
+  /** Execution time (start to finish); null until the run has finished. */
+  public Double durationSeconds() {
+    if (finishedAt == null) {
+      return null;
+    }
+    Instant from = startedAt != null ? startedAt : createdAt;
+    return Duration.between(from, finishedAt).toNanos() / 1e9;
+  }
+
+  /** The run stored in a Redis hash (see {@link RunStore}); null when the hash is empty (expired or unknown). */
+  static Run fromHash(String id, Map<String, String> h) {
+    if (h == null || h.isEmpty() || h.get("status") == null || h.get("deployment") == null) {
+      return null;
+    }
+    JsonObject result = h.get("result") == null ? null : new JsonObject(h.get("result"));
+    return new Run(id,
+        UUID.fromString(h.get("profile")),
+        UUID.fromString(h.get("deployment")),
+        h.get("flow_id") == null || h.get("flow_id").isEmpty() ? null : UUID.fromString(h.get("flow_id")),
+        h.get("flow_version") == null || h.get("flow_version").isEmpty() ? null
+            : Integer.valueOf(h.get("flow_version")),
+        h.get("mode"), h.get("type"),
+        RunStatus.fromWire(h.get("status")),
+        instant(h.get("created_at")), instant(h.get("started_at")), instant(h.get("finished_at")),
+        result == null ? null : result.getJsonObject("output_data"),
+        result == null ? null : result.getJsonObject("node_outputs"),
+        result == null ? null : result.getJsonObject("error"));
+  }
+
+  private static Instant instant(String s) {
+    return s == null || s.isEmpty() ? null : Instant.parse(s);
+  }
+
+  /** The result members stored when the run ends. */
+  static JsonObject result(JsonObject outputData, JsonObject nodeOutputs, JsonObject error) {
+    JsonObject r = new JsonObject().put("output_data", outputData).put("node_outputs", nodeOutputs);
+    if (error != null) {
+      r.put("error", error);
+    }
+    return r;
+  }
+}

@@ -1,0 +1,213 @@
+package io.flowgate.deployments;
+
+import static io.flowgate.deployments.DbFixture.await;
+import static io.flowgate.deployments.DbFixture.awaitFailure;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flowgate.flow.NodeTypes;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.io.TempDir;
+
+@ExtendWith(VertxExtension.class)
+class DeclarationsTest {
+  private static final Path DEMO_DIR = Path.of("conf", "declarations");
+  private static final UUID DEMO_FLOW = UUID.fromString("7d2f6c1e-3b8a-4c5e-9f10-2a4b6c8d0e1f");
+  private static final UUID DEMO_DEPLOYMENT = UUID.fromString("af86a8a6-40f2-4b92-9f83-c9b3bafb2ccb");
+  private static final UUID DEMO_API_DEPLOYMENT = UUID.fromString("3c9a1f2e-8b7d-4e6a-9c5b-1d2e3f4a5b6c");
+  private static final String DEMO_KEY = "sk-fGNTDKVjAOQ-Sag6rkygnZxhpnWerjKEpbS0jg";
+  private static final String DEMO_API_KEY = "sk-Fm66pEdDG0F1tbi7G_nH3pWAK4-WpbpsdPxxdg";
+
+  private static Pool pool;
+  private static NodeTypes nodeTypes;
+  private static FlowRepository flows;
+  private static DeploymentRepository deployments;
+  private static ApiKeyRepository keys;
+
+  @BeforeAll
+  static void startDatabase(Vertx vertx) {
+    pool = DbFixture.pool(vertx, DeclarationsTest.class);
+    nodeTypes = DbFixture.nodeTypes(vertx);
+    flows = new FlowRepository(pool);
+    deployments = new DeploymentRepository(pool);
+    keys = new ApiKeyRepository(pool);
+  }
+
+  @AfterAll
+  static void closePool() {
+    await(pool.close());
+  }
+
+  @Test
+  void applies_the_shipped_demo_twice_with_the_same_result() {
+    await(Declarations.apply(pool, DEMO_DIR, nodeTypes, Map.of()));
+    Deployment first = await(deployments.findById(DEMO_DEPLOYMENT));
+    await(Declarations.apply(pool, DEMO_DIR, nodeTypes, Map.of()));
+    Deployment second = await(deployments.findById(DEMO_DEPLOYMENT));
+
+    assertThat(second).isEqualTo(first);
+    assertThat(second.profileId()).isEqualTo(Profile.DEFAULT_ID);
+    assertThat(second.name()).isEqualTo("demo");
+    assertThat(second.executionMode()).isEqualTo(ExecutionMode.SYNC);
+    assertThat(second.deploymentType()).isEqualTo(DeploymentType.SERVER);
+    assertThat(second.flowId()).isEqualTo(DEMO_FLOW);
+    assertThat(second.flowVersion()).isEqualTo(1);
+    assertThat(await(deployments.findById(DEMO_API_DEPLOYMENT)).deploymentType()).isEqualTo(DeploymentType.API);
+    assertThat(await(flows.get(Profile.DEFAULT_ID, DEMO_FLOW)).name()).isEqualTo("demo-greeting");
+
+    ApiKey demoKey = await(keys.findByHash(ApiKeys.hash(DEMO_KEY)));
+    assertThat(demoKey.deploymentId()).isEqualTo(DEMO_DEPLOYMENT);
+    assertThat(demoKey.masked()).isEqualTo(ApiKeys.mask(DEMO_KEY));
+    assertThat(await(keys.findByHash(ApiKeys.hash(DEMO_API_KEY))).deploymentId()).isEqualTo(DEMO_API_DEPLOYMENT);
+    assertThat(ApiKeys.wellFormed(DEMO_KEY)).isTrue();
+    assertThat(ApiKeys.wellFormed(DEMO_API_KEY)).isTrue();
+  }
+
+  @Test
+  void two_applies_at_once_both_succeed_and_write_one_version(@TempDir Path dir) throws IOException {
+    UUID flowId = UUID.randomUUID();
+    UUID deploymentId = UUID.randomUUID();
+    Files.writeString(dir.resolve("concurrent.yaml"), file(flowId, "concurrent", deploymentId, UUID.randomUUID(),
+        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\""));
+    await(Future.all(Declarations.apply(pool, dir, nodeTypes, Map.of()),
+        Declarations.apply(pool, dir, nodeTypes, Map.of())));
+    assertThat(await(flows.latestVersion(Profile.DEFAULT_ID, flowId))).isEqualTo(1);
+    assertThat(await(deployments.findById(deploymentId)).flowVersion()).isEqualTo(1);
+  }
+
+  @Test
+  void a_changed_flow_becomes_a_new_version_and_the_deployment_is_repinned(@TempDir Path dir) throws IOException {
+    UUID flowId = UUID.randomUUID();
+    UUID deploymentId = UUID.randomUUID();
+    UUID keyId = UUID.randomUUID();
+    String hash = "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\"";
+    Path file = dir.resolve("changing.yml");
+    Files.writeString(file, file(flowId, "before", deploymentId, keyId, hash));
+    await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    Files.writeString(file, file(flowId, "after", deploymentId, keyId, hash));
+    await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+
+    assertThat(await(flows.latestVersion(Profile.DEFAULT_ID, flowId))).isEqualTo(2);
+    assertThat(await(flows.findVersion(flowId, 2)).getString("name")).isEqualTo("after");
+    assertThat(await(deployments.findById(deploymentId)).flowVersion()).isEqualTo(2);
+  }
+
+  @Test
+  void reads_a_key_from_an_environment_variable_and_skips_a_missing_one(@TempDir Path dir) throws IOException {
+    String plain = ApiKeys.generate();
+    UUID deploymentId = UUID.randomUUID();
+    UUID keyFromEnv = UUID.randomUUID();
+    UUID keyMissing = UUID.randomUUID();
+    String yaml = file(UUID.randomUUID(), "env-keys", deploymentId, keyFromEnv, "env: DEMO_KEY_SET")
+        + "      - id: " + keyMissing + "\n        env: DEMO_KEY_UNSET\n";
+    Files.writeString(dir.resolve("env.yaml"), yaml);
+    await(Declarations.apply(pool, dir, nodeTypes, Map.of("DEMO_KEY_SET", plain)));
+
+    ApiKey key = await(keys.findByHash(ApiKeys.hash(plain)));
+    assertThat(key.id()).isEqualTo(keyFromEnv);
+    assertThat(key.deploymentId()).isEqualTo(deploymentId);
+    assertThat(key.masked()).isEqualTo(ApiKeys.mask(plain));
+    assertThat(await(keys.get(Profile.DEFAULT_ID, keyMissing))).isNull();
+  }
+
+  @Test
+  void an_operators_deactivation_survives_a_reapply(@TempDir Path dir) throws IOException {
+    String plain = ApiKeys.generate();
+    UUID keyId = UUID.randomUUID();
+    Files.writeString(dir.resolve("keep.yaml"), file(UUID.randomUUID(), "keep", UUID.randomUUID(), keyId,
+        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(plain)) + "\""));
+    await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    await(keys.deactivate(Profile.DEFAULT_ID, keyId));
+    await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(await(keys.findByHash(ApiKeys.hash(plain))).active()).isFalse();
+  }
+
+  @Test
+  void a_missing_directory_applies_nothing() {
+    await(Declarations.apply(pool, Path.of("does-not-exist-" + UUID.randomUUID()), nodeTypes, Map.of()));
+  }
+
+  @Test
+  void a_file_that_is_not_yaml_fails_naming_the_file(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("broken.yaml"), "flows: [ {id: \n  - :::");
+    Throwable failure = awaitFailure(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(failure).isInstanceOf(DeclarationException.class);
+    assertThat(failure.getMessage()).contains("broken.yaml");
+  }
+
+  @Test
+  void an_invalid_flow_fails_naming_the_file_and_the_node_and_writes_nothing(@TempDir Path dir) throws IOException {
+    UUID goodFlow = UUID.randomUUID();
+    Files.writeString(dir.resolve("a-good.yaml"), file(goodFlow, "good", UUID.randomUUID(), UUID.randomUUID(),
+        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\""));
+    Files.writeString(dir.resolve("b-bad.yaml"), file(UUID.randomUUID(), "bad", UUID.randomUUID(),
+        UUID.randomUUID(), "env: X").replace("type: transform", "type: teleport"));
+    Throwable failure = awaitFailure(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(failure.getMessage()).contains("b-bad.yaml").contains("greet").contains("teleport");
+    assertThat(await(flows.get(Profile.DEFAULT_ID, goodFlow))).isNull();
+  }
+
+  @Test
+  void a_bad_setting_fails_naming_the_file_and_the_field(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("mode.json"), "{\"deployments\": [{\"id\": \"" + UUID.randomUUID()
+        + "\", \"flow_id\": \"" + DEMO_FLOW + "\", \"execution_mode\": \"turbo\"}]}");
+    Throwable failure = awaitFailure(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(failure.getMessage()).contains("mode.json").contains("execution_mode").contains("sync, async, fast");
+  }
+
+  @Test
+  void a_deployment_of_an_undeclared_flow_fails_naming_the_file(@TempDir Path dir) throws IOException {
+    UUID unknown = UUID.randomUUID();
+    Files.writeString(dir.resolve("orphan.yaml"), "deployments:\n  - id: " + UUID.randomUUID() + "\n    flow_id: "
+        + unknown + "\n");
+    Throwable failure = awaitFailure(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(failure).isInstanceOf(DeclarationException.class);
+    assertThat(failure.getMessage()).contains("orphan.yaml").contains(unknown.toString());
+  }
+
+  @Test
+  void a_hash_already_used_by_another_key_fails_naming_the_file(@TempDir Path dir) throws IOException {
+    String taken = "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(DEMO_KEY)) + "\"";
+    await(Declarations.apply(pool, DEMO_DIR, nodeTypes, Map.of()));
+    Files.writeString(dir.resolve("clash.yaml"), file(UUID.randomUUID(), "clash", UUID.randomUUID(),
+        UUID.randomUUID(), taken));
+    Throwable failure = awaitFailure(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(failure.getMessage()).contains("clash.yaml").contains("hash");
+    assertThat(await(pool.preparedQuery("SELECT count(*) AS n FROM flows WHERE name = $1")
+        .execute(Tuple.of("clash"))).iterator().next().getLong("n")).isZero();
+  }
+
+  /** One flow, one deployment of it, one key given by {@code keySource} (a YAML line: hash or env). */
+  private static String file(UUID flowId, String flowName, UUID deploymentId, UUID keyId, String keySource) {
+    return "flows:\n"
+        + "  - id: " + flowId + "\n"
+        + "    name: " + flowName + "\n"
+        + "    nodes:\n"
+        + "      - {id: input, type: api_input, config: {test_data: {name: Ada}}}\n"
+        + "      - {id: greet, type: transform, config: {expression: '$'}}\n"
+        + "      - {id: output, type: output}\n"
+        + "    edges:\n"
+        + "      - {from: input, to: greet}\n"
+        + "      - {from: greet, to: output}\n"
+        + "deployments:\n"
+        + "  - id: " + deploymentId + "\n"
+        + "    flow_id: " + flowId + "\n"
+        + "    deployment_type: server\n"
+        + "    api_keys:\n"
+        + "      - id: " + keyId + "\n"
+        + "        " + keySource + "\n";
+  }
+}
