@@ -50,9 +50,7 @@ public final class ConfigLoader {
       }
     }
     applyEnv(tree, env, problems);
-    if (!problems.isEmpty()) {
-      throw new ConfigException(problems);
-    }
+    // Bind even when problems were found already, so that every problem is listed at once.
     return bind(tree, problems);
   }
 

@@ -8,8 +8,11 @@ import io.flowgate.deployments.ProfileRepository;
 import io.flowgate.flow.NodeTypes;
 import io.flowgate.http.ErrorHandler;
 import io.flowgate.http.JsonBodies;
+import io.flowgate.http.Problems;
+import io.flowgate.http.RequestContext;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.sqlclient.Pool;
 
@@ -79,9 +82,12 @@ public final class ControlApi {
     router.delete("/api-keys/:id").handler(keys::delete);
 
     // Unknown paths and methods answer problem+json like every other control-plane error, not Vert.x Web's HTML.
-    ErrorHandler errors = new ErrorHandler();
-    router.errorHandler(404, errors);
-    router.errorHandler(405, errors);
+    router.errorHandler(404, rc -> unrouted(rc, 404));
+    router.errorHandler(405, rc -> unrouted(rc, 405));
     return router;
+  }
+
+  private static void unrouted(RoutingContext rc, int status) {
+    Problems.send(rc.response(), ErrorHandler.toGatewayException(null, status, rc), RequestContext.requestId(rc));
   }
 }

@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flowgate.GatewayException;
 import io.flowgate.flow.NodeTypes;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -46,8 +48,8 @@ import org.slf4j.LoggerFactory;
  * declared deployments are re-pinned to it. A key's {@code active} flag is left as an operator set it. An invalid
  * file fails the whole apply, before anything is written, with a {@link DeclarationException} naming the file.
  *
- * <p>The files are read and validated on the calling thread (blocking file I/O): call this at start, off the event
- * loop; the database work returns a Future.
+ * <p>Any thread: the files are read and their flows compiled on a worker thread when called on a Vert.x context (on
+ * the calling thread otherwise, e.g. Main's); the database work returns a Future.
  */
 public final class Declarations {
   private static final Logger LOG = LoggerFactory.getLogger(Declarations.class);
@@ -69,28 +71,47 @@ public final class Declarations {
 
   /** As {@link #apply(Pool, Path, NodeTypes)}, reading {@code env: VAR} keys from {@code env}. */
   public static Future<Void> apply(Pool pool, Path dir, NodeTypes nodeTypes, Map<String, String> env) {
-    List<DeclaredFile> files;
-    try {
-      files = read(dir, nodeTypes, env);
-    } catch (DeclarationException e) {
-      return Future.failedFuture(e);
+    Context context = Vertx.currentContext();
+    Future<List<DeclaredFile>> read;
+    if (context == null) {
+      try {
+        read = Future.succeededFuture(read(dir, nodeTypes, env));
+      } catch (DeclarationException e) {
+        read = Future.failedFuture(e);
+      }
+    } else {
+      // Reading files and compiling flows block: never on the event loop.
+      read = context.executeBlocking(() -> read(dir, nodeTypes, env), false);
     }
-    if (files.isEmpty()) {
-      return Future.succeededFuture();
-    }
+    return read.compose(files -> files.isEmpty() ? Future.succeededFuture() : write(pool, dir, files));
+  }
+
+  private static Future<Void> write(Pool pool, Path dir, List<DeclaredFile> files) {
     return pool.<Void>withTransaction(conn -> conn.query(DeclarationSql.LOCK).execute()
             .compose(v -> {
+              // Every file's flows first, so that a deployment may name a flow declared in another file.
               Future<Void> chain = Future.succeededFuture();
               for (DeclaredFile file : files) {
-                chain = chain.compose(x -> applyFile(conn, file)
-                    .recover(failure -> Future.failedFuture(failure instanceof DeclarationException ? failure
-                        : new DeclarationException(file.path() + ": could not be applied: " + describe(failure)))));
+                for (DeclaredFlow flow : file.flows()) {
+                  chain = chain.compose(x -> naming(file, applyFlow(conn, flow)));
+                }
+              }
+              for (DeclaredFile file : files) {
+                for (DeclaredDeployment deployment : file.deployments()) {
+                  chain = chain.compose(x -> naming(file, applyDeployment(conn, deployment)));
+                }
               }
               return chain;
             }))
         .onSuccess(v -> LOG.info("applied declarations from {}: {} flows, {} deployments", dir,
             files.stream().mapToInt(f -> f.flows().size()).sum(),
             files.stream().mapToInt(f -> f.deployments().size()).sum()));
+  }
+
+  /** Any failure of {@code step} as a DeclarationException that names the file. */
+  private static Future<Void> naming(DeclaredFile file, Future<Void> step) {
+    return step.recover(failure -> Future.failedFuture(failure instanceof DeclarationException ? failure
+        : new DeclarationException(file.path() + ": could not be applied: " + describe(failure))));
   }
 
   private static String describe(Throwable failure) {
@@ -345,17 +366,6 @@ public final class Declarations {
   }
 
   // ---- applying (inside the transaction) ----
-
-  private static Future<Void> applyFile(SqlConnection conn, DeclaredFile file) {
-    Future<Void> chain = Future.succeededFuture();
-    for (DeclaredFlow flow : file.flows()) {
-      chain = chain.compose(v -> applyFlow(conn, flow));
-    }
-    for (DeclaredDeployment deployment : file.deployments()) {
-      chain = chain.compose(v -> applyDeployment(conn, deployment));
-    }
-    return chain;
-  }
 
   private static Future<Void> applyFlow(SqlConnection conn, DeclaredFlow flow) {
     UUID profile = Profile.DEFAULT_ID;

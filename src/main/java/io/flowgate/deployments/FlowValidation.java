@@ -45,7 +45,7 @@ public final class FlowValidation {
     } catch (FlowValidationException e) {
       JsonObject detail = new JsonObject().put("node_id", e.nodeId()).put("message", e.getMessage());
       throw GatewayException.withDetails(ErrorCode.INVALID_FLOW, e.getMessage(), new JsonArray().add(detail));
-    } catch (ClassCastException | IllegalArgumentException | NullPointerException e) {
+    } catch (ClassCastException | IllegalArgumentException e) {
       // A shape the engine did not anticipate (e.g. "nodes" not an array): still the client's mistake, not a 500.
       throw GatewayException.withDetails(ErrorCode.INVALID_FLOW,
           "The flow is malformed: \"nodes\" must be an array of {id, type, config} objects and \"edges\" an array "

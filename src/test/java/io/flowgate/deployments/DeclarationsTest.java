@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flowgate.flow.NodeTypes;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Pool;
@@ -31,6 +32,7 @@ class DeclarationsTest {
   private static final String DEMO_KEY = "sk-fGNTDKVjAOQ-Sag6rkygnZxhpnWerjKEpbS0jg";
   private static final String DEMO_API_KEY = "sk-Fm66pEdDG0F1tbi7G_nH3pWAK4-WpbpsdPxxdg";
 
+  private static Vertx vertx;
   private static Pool pool;
   private static NodeTypes nodeTypes;
   private static FlowRepository flows;
@@ -38,7 +40,8 @@ class DeclarationsTest {
   private static ApiKeyRepository keys;
 
   @BeforeAll
-  static void startDatabase(Vertx vertx) {
+  static void startDatabase(Vertx injected) {
+    vertx = injected;
     pool = DbFixture.pool(vertx, DeclarationsTest.class);
     nodeTypes = DbFixture.nodeTypes(vertx);
     flows = new FlowRepository(pool);
@@ -133,6 +136,31 @@ class DeclarationsTest {
     await(keys.deactivate(Profile.DEFAULT_ID, keyId));
     await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
     assertThat(await(keys.findByHash(ApiKeys.hash(plain))).active()).isFalse();
+  }
+
+  @Test
+  void a_deployment_may_name_a_flow_declared_in_a_later_file(@TempDir Path dir) throws IOException {
+    UUID flowId = UUID.randomUUID();
+    UUID deploymentId = UUID.randomUUID();
+    String both = file(flowId, "split", deploymentId, UUID.randomUUID(),
+        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\"");
+    int cut = both.indexOf("deployments:");
+    Files.writeString(dir.resolve("a-deployments.yaml"), both.substring(cut));
+    Files.writeString(dir.resolve("z-flows.yaml"), both.substring(0, cut));
+    await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(await(deployments.findById(deploymentId)).flowId()).isEqualTo(flowId);
+  }
+
+  @Test
+  void applies_when_called_on_an_event_loop(@TempDir Path dir) throws IOException {
+    UUID deploymentId = UUID.randomUUID();
+    Files.writeString(dir.resolve("loop.yaml"), file(UUID.randomUUID(), "loop", deploymentId, UUID.randomUUID(),
+        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\""));
+    Promise<Void> done = Promise.promise();
+    vertx.getOrCreateContext().runOnContext(v -> Declarations.apply(pool, dir, nodeTypes, Map.of())
+        .onComplete(done));
+    await(done.future());
+    assertThat(await(deployments.findById(deploymentId))).isNotNull();
   }
 
   @Test

@@ -1,0 +1,108 @@
+package io.flowgate.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+  @TempDir
+  Path dir;
+
+  @Test
+  void the_shipped_defaults_load_without_a_file_or_environment() throws Exception {
+    GatewayConfig c = ConfigLoader.load(null, Map.of());
+    assertThat(c.http().port()).isEqualTo(8080);
+    assertThat(c.http().maxBodyBytes()).isEqualTo(1_048_576);
+    assertThat(c.redis().embedded()).isTrue();
+    assertThat(c.pg().embedded()).isTrue();
+    assertThat(c.admin().enabled()).isFalse();
+    assertThat(c.runs().defaultTimeout()).isEqualTo(Duration.ofHours(1));
+    assertThat(c.node().id()).startsWith("node-");
+  }
+
+  @Test
+  void environment_variables_override_each_key_by_section_and_name() throws Exception {
+    GatewayConfig c = ConfigLoader.load(null, Map.of(
+        "FLOWGATE_HTTP_PORT", "9090",
+        "FLOWGATE_ADMIN_TOKEN", "a-long-enough-admin-token",
+        "FLOWGATE_REDIS_URL", "redis://127.0.0.1:6379/1",
+        "FLOWGATE_PG_URL", "postgresql://postgres@127.0.0.1:5432/flowgate",
+        "FLOWGATE_NODE_ID", "node-a",
+        "FLOWGATE_LOGGING_JSON", "false",
+        "FLOWGATE_RUNS_DEFAULT_TIMEOUT_SECONDS", "30"));
+    assertThat(c.http().port()).isEqualTo(9090);
+    assertThat(c.admin().token()).isEqualTo("a-long-enough-admin-token");
+    assertThat(c.redis().url()).isEqualTo("redis://127.0.0.1:6379/1");
+    assertThat(c.redis().embedded()).isFalse();
+    assertThat(c.pg().embedded()).isFalse();
+    assertThat(c.node().id()).isEqualTo("node-a");
+    assertThat(c.logging().json()).isFalse();
+    assertThat(c.runs().defaultTimeout()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(c.admin().toString()).doesNotContain("a-long-enough-admin-token");
+  }
+
+  @Test
+  void a_file_overrides_the_defaults_and_the_environment_overrides_the_file() throws Exception {
+    Path file = dir.resolve("flowgate.yaml");
+    Files.writeString(file, "http:\n  port: 7000\n  max_body_bytes: 2048\n");
+    GatewayConfig fromFile = ConfigLoader.load(file, Map.of());
+    assertThat(fromFile.http().port()).isEqualTo(7000);
+    assertThat(fromFile.http().maxBodyBytes()).isEqualTo(2048);
+    GatewayConfig fromEnv = ConfigLoader.load(file, Map.of("FLOWGATE_HTTP_PORT", "7001"));
+    assertThat(fromEnv.http().port()).isEqualTo(7001);
+    assertThat(fromEnv.http().maxBodyBytes()).isEqualTo(2048);
+  }
+
+  @Test
+  void every_problem_is_listed_at_once() throws Exception {
+    Path file = dir.resolve("flowgate.yaml");
+    Files.writeString(file, "http:\n  port: 70000\n  prot: 1\nnosuch:\n  key: 1\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).problems())
+            .anyMatch(p -> p.contains("http.prot"))
+            .anyMatch(p -> p.contains("nosuch")));
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of(
+        "FLOWGATE_HTTP_PORT", "eighty",
+        "FLOWGATE_ADMIN_TOKEN", "short",
+        "FLOWGATE_REDIS_URL", "localhost:6379",
+        "FLOWGATE_LOGGING_JSON", "yes",
+        "FLOWGATE_HTTP_MAX_BODY_BYTES", "0")))
+        .isInstanceOf(ConfigException.class)
+        .satisfies(e -> assertThat(((ConfigException) e).problems())
+            .hasSizeGreaterThanOrEqualTo(5)
+            .anyMatch(p -> p.contains("FLOWGATE_HTTP_PORT"))
+            .anyMatch(p -> p.contains("FLOWGATE_ADMIN_TOKEN"))
+            .anyMatch(p -> p.contains("redis.url"))
+            .anyMatch(p -> p.contains("FLOWGATE_LOGGING_JSON"))
+            .anyMatch(p -> p.contains("FLOWGATE_HTTP_MAX_BODY_BYTES")));
+  }
+
+  @Test
+  void the_admin_token_is_refused_in_a_file() throws Exception {
+    Path file = dir.resolve("flowgate.yaml");
+    Files.writeString(file, "admin:\n  token: a-long-enough-admin-token\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .hasMessageContaining("FLOWGATE_ADMIN_TOKEN");
+  }
+
+  @Test
+  void a_file_that_is_not_yaml_is_named_in_the_problem() throws Exception {
+    Path file = dir.resolve("flowgate.yaml");
+    Files.writeString(file, "http: [unclosed\n");
+    assertThatThrownBy(() -> ConfigLoader.load(file, Map.of()))
+        .hasMessageContaining(file.toString());
+  }
+
+  @Test
+  void env_names_follow_section_and_key() {
+    assertThat(ConfigLoader.envName("http", "port")).isEqualTo("FLOWGATE_HTTP_PORT");
+    assertThat(ConfigLoader.envName("redis", "key_prefix")).isEqualTo("FLOWGATE_REDIS_KEY_PREFIX");
+  }
+}
