@@ -83,7 +83,9 @@ public final class Migrations {
     }
     long started = System.nanoTime();
     return pool.getConnection()
-      .compose(conn -> conn.query("SELECT pg_advisory_lock(" + LOCK_KEY + ")").execute()
+      // "IF NOT EXISTS" makes PostgreSQL send a NOTICE the driver would log as a warning on every start.
+      .compose(conn -> conn.query("SET client_min_messages TO warning").execute()
+        .compose(quiet -> conn.query("SELECT pg_advisory_lock(" + LOCK_KEY + ")").execute())
         .compose(locked -> applyPending(conn, migrations)
           // Unlock on success and failure alike; an unlock error must not hide the migration's result.
           .transform(result -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute()
