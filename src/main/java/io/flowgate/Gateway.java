@@ -14,6 +14,7 @@ import io.flowgate.flow.NodeServices;
 import io.flowgate.flow.NodeTypes;
 import io.flowgate.http.JsonBodies;
 import io.flowgate.metrics.GatewayMetrics;
+import io.flowgate.runs.IdempotencyStore;
 import io.flowgate.runs.RunHistoryRepository;
 import io.flowgate.runs.RunService;
 import io.flowgate.runs.Runs;
@@ -38,6 +39,7 @@ import io.vertx.sqlclient.Pool;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -114,7 +116,7 @@ public final class Gateway {
         .compose(applied -> listenForChanges(pgOptions, catalog))
         .compose(v -> Declarations.apply(pool, config.declarations().dir(), nodeTypes))
         .compose(v -> {
-          runs = new Runs(vertx, redis, dedicated, executor, history, catalog, config);
+          runs = new Runs(vertx, redis, dedicated, pool, executor, history, catalog, config);
           history.start(config.runs().historyFlush());
           return runs.start();
         })
@@ -122,7 +124,9 @@ public final class Gateway {
         .compose(chosen -> {
           port = chosen;
           RunService service = runs.service();
-          TriggerHandler trigger = new TriggerHandler(catalog, service, json, metrics, config.http().maxBodyBytes());
+          IdempotencyStore idempotency = new IdempotencyStore(redis, config.redis().keyPrefix(), Duration.ofHours(24));
+          TriggerHandler trigger = new TriggerHandler(catalog, service, idempotency, json, metrics,
+              config.http().maxBodyBytes());
           FlowRunsHandler flowRuns = new FlowRunsHandler(catalog, service);
           int instances = config.http().eventLoops() > 0 ? config.http().eventLoops()
               : Runtime.getRuntime().availableProcessors();

@@ -2,6 +2,7 @@ package io.flowgate;
 
 import io.flowgate.config.GatewayConfig;
 import io.flowgate.http.ErrorHandler;
+import io.flowgate.trigger.FlowRunsHandler;
 import io.flowgate.http.Problems;
 import io.flowgate.http.RequestContext;
 import io.flowgate.http.RequestIds;
@@ -28,7 +29,7 @@ import java.util.function.Supplier;
 public final class GatewayVerticle extends VerticleBase {
   private final GatewayConfig config;
   private final Handler<RoutingContext> trigger;
-  private final Handler<RoutingContext> flowRuns;
+  private final FlowRunsHandler flowRuns;
   private final Supplier<Router> controlApi;
   private final Handler<RoutingContext> controlWrites;
   private final Supplier<Future<Void>> readiness;
@@ -36,7 +37,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private HttpServer server;
 
-  GatewayVerticle(GatewayConfig config, Handler<RoutingContext> trigger, Handler<RoutingContext> flowRuns,
+  GatewayVerticle(GatewayConfig config, Handler<RoutingContext> trigger, FlowRunsHandler flowRuns,
       Supplier<Router> controlApi, Handler<RoutingContext> controlWrites, Supplier<Future<Void>> readiness, int port,
       PrometheusMeterRegistry registry) {
     this.controlWrites = controlWrites;
@@ -56,8 +57,8 @@ public final class GatewayVerticle extends VerticleBase {
 
     router.post("/node/deployment-trigger/:deployment_id").handler(trigger);
     router.post("/node/deployment-trigger/:deployment_id/").handler(trigger);
-    router.get("/node/flow-runs/:flow_run_id").handler(flowRuns);
-    router.get("/node/flow-runs/:flow_run_id/").handler(flowRuns);
+    router.get("/node/flow-runs/:flow_run_id").handler(flowRuns.poll());
+    router.post("/node/flow-runs/:flow_run_id/cancel").handler(flowRuns.cancel());
 
     router.route("/api/v1/*").handler(controlWrites);
     router.route("/api/v1/*").subRouter(controlApi.get());

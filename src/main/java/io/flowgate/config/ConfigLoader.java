@@ -178,7 +178,14 @@ public final class ConfigLoader {
             (int) r.number("runs", "worker_concurrency", 1, 100_000),
             Duration.ofMillis(r.number("runs", "queue_block_ms", 10, 60_000)),
             Duration.ofMillis(r.number("runs", "history_flush_ms", 10, 60_000)),
-            (int) r.number("runs", "history_batch_size", 1, 10_000)),
+            (int) r.number("runs", "history_batch_size", 1, 10_000),
+            Duration.ofMillis(r.number("runs", "claim_idle_ms", 100, 86_400_000)),
+            Duration.ofMillis(r.number("runs", "heartbeat_ms", 50, 3_600_000)),
+            (int) r.number("runs", "max_deliveries", 1, 1000),
+            Duration.ofMillis(r.number("runs", "reconcile_interval_ms", 100, 86_400_000)),
+            Duration.ofMillis(r.number("runs", "reconcile_grace_ms", 100, 86_400_000)),
+            Duration.ofMillis(r.number("runs", "reap_interval_ms", 50, 3_600_000)),
+            Duration.ofSeconds(r.number("runs", "max_wait_seconds", 1, 3600))),
         new GatewayConfig.Flows(
             Duration.ofMillis(r.number("flows", "expression_timeout_ms", 1, 600_000)),
             (int) r.number("flows", "expression_max_depth", 10, 100_000),
@@ -187,6 +194,9 @@ public final class ConfigLoader {
         new GatewayConfig.Cache(Duration.ofSeconds(r.number("cache", "ttl_seconds", 1, 86_400))),
         new GatewayConfig.Declarations(Path.of(r.text("declarations", "dir", true))),
         new GatewayConfig.Logging(r.bool("logging", "json")));
+    if (config.runs().heartbeat().compareTo(config.runs().claimIdle()) >= 0) {
+      problems.add("runs.heartbeat_ms must be shorter than runs.claim_idle_ms, or live runs would be taken over");
+    }
     if (!problems.isEmpty()) {
       throw new ConfigException(problems);
     }

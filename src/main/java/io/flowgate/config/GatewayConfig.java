@@ -49,7 +49,9 @@ public record GatewayConfig(
 
   /** Run execution and retention. */
   public record Runs(Duration defaultTimeout, Duration stateTtl, int workerConcurrency, Duration queueBlock,
-      Duration historyFlush, int historyBatchSize) {}
+      Duration historyFlush, int historyBatchSize, Duration claimIdle, Duration heartbeat,
+      int maxDeliveries, Duration reconcileInterval, Duration reconcileGrace, Duration reapInterval,
+      Duration maxWait) {}
 
   /** Flow engine bounds. */
   public record Flows(Duration expressionTimeout, int expressionMaxDepth, Duration httpTimeout,

@@ -10,6 +10,7 @@ import io.flowgate.http.ErrorHandler;
 import io.flowgate.http.JsonBodies;
 import io.flowgate.http.Problems;
 import io.flowgate.http.RequestContext;
+import io.flowgate.runs.RunHistoryQuery;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -31,6 +32,7 @@ import io.vertx.sqlclient.Pool;
  *   <li>{@code POST|GET /flows}, {@code GET|PUT|DELETE /flows/{id}}</li>
  *   <li>{@code POST|GET /deployments}, {@code GET|PATCH|DELETE /deployments/{id}},
  *       {@code POST /deployments/{id}/redeploy}, {@code POST|GET /deployments/{id}/api-keys}</li>
+ *   <li>{@code GET /deployments/{id}/runs} (recent runs, newest first, paged by cursor)</li>
  *   <li>{@code POST|GET /api-keys}, {@code POST /api-keys/{id}/deactivate|activate}, {@code DELETE /api-keys/{id}}</li>
  * </ul>
  * Build one router per verticle instance; its handlers run on that instance's event loop. Event-loop only.
@@ -53,6 +55,7 @@ public final class ControlApi {
     DeploymentHandlers deployments = new DeploymentHandlers(deploymentRepository, keyRepository, requests);
     ApiKeyHandlers keys = new ApiKeyHandlers(keyRepository, requests);
     ProfileHandlers profileHandlers = new ProfileHandlers(profiles, requests);
+    RunHandlers runs = new RunHandlers(deploymentRepository, new RunHistoryQuery(pool));
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
@@ -74,6 +77,7 @@ public final class ControlApi {
     router.post("/deployments/:id/redeploy").handler(deployments::redeploy);
     router.post("/deployments/:id/api-keys").handler(deployments::createKey);
     router.get("/deployments/:id/api-keys").handler(deployments::listKeys);
+    router.get("/deployments/:id/runs").handler(runs::list);
 
     router.post("/api-keys").handler(keys::create);
     router.get("/api-keys").handler(keys::list);

@@ -18,6 +18,8 @@ import org.slf4j.LoggerFactory;
 public final class ErrorHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorHandler.class);
   private static final long DRAIN_LIMIT = 64 * 1024;
+  /** Where the rendered error's code is left on the context, for handlers that record metrics at the end. */
+  public static final String OUTCOME = "fg.outcome";
 
   @Override
   public void handle(RoutingContext rc) {
@@ -33,6 +35,7 @@ public final class ErrorHandler implements Handler<RoutingContext> {
     } else if (LOG.isDebugEnabled()) {
       LOG.debug("request {} answered {}", requestId, e.code().code());
     }
+    rc.put(OUTCOME, e.code().outcome());
     releaseUnreadBody(rc);
     Problems.send(rc.response(), e, requestId);
   }

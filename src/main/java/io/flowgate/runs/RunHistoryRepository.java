@@ -26,10 +26,16 @@ public final class RunHistoryRepository {
   private static final int MAX_BUFFERED = 200_000;
   private static final String UPSERT = """
       INSERT INTO run_history (id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type,
-        status, error, node_id, created_at, started_at, finished_at, duration_ms)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error,
-        started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms
+        status, error, node_id, created_at, started_at, finished_at, duration_ms, output_data, node_outputs)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+      ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error, node_id = EXCLUDED.node_id,
+        started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
+        output_data = EXCLUDED.output_data, node_outputs = EXCLUDED.node_outputs
+      """;
+  private static final String FIND = """
+      SELECT id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, status, error,
+        created_at, started_at, finished_at, output_data, node_outputs
+      FROM run_history WHERE id = $1
       """;
 
   private final Vertx vertx;
@@ -90,7 +96,9 @@ public final class RunHistoryRepository {
           .addOffsetDateTime(odt(r.createdAt()))
           .addOffsetDateTime(odt(r.startedAt()))
           .addOffsetDateTime(odt(r.finishedAt()))
-          .addDouble(r.durationSeconds() == null ? null : r.durationSeconds() * 1000));
+          .addDouble(r.durationSeconds() == null ? null : r.durationSeconds() * 1000)
+          .addValue(r.outputData())
+          .addValue(r.nodeOutputs()));
     }
     return pool.preparedQuery(UPSERT).executeBatch(rows)
         .<Void>mapEmpty()
@@ -102,6 +110,56 @@ public final class RunHistoryRepository {
         })
         .andThen(ar -> flushing.set(false))
         .compose(v -> pending.isEmpty() ? Future.succeededFuture() : flush(), e -> Future.succeededFuture());
+  }
+
+  /** An accepted run that PostgreSQL does not know to have ended, with what it takes to queue it again. */
+  public record OpenRun(Run run, JsonObject input, String originNode, long deadlineEpochMs) {}
+
+  private static final String OPEN = """
+      SELECT id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, status, created_at,
+        input_data, origin_node, deadline_at
+      FROM run_history WHERE status IN ('queued', 'running') AND created_at < $1
+      ORDER BY created_at LIMIT $2
+      """;
+
+  /** Open runs accepted before {@code cutoff}, oldest first. */
+  public Future<List<OpenRun>> openRuns(java.time.Instant cutoff, int limit) {
+    return pool.preparedQuery(OPEN).execute(Tuple.of(odt(cutoff), limit)).map(rows -> {
+      List<OpenRun> open = new ArrayList<>();
+      for (io.vertx.sqlclient.Row row : rows) {
+        Run run = new Run(row.getUUID("id").toString(), row.getUUID("profile_id"), row.getUUID("deployment_id"),
+            row.getUUID("flow_id"), row.getInteger("flow_version"), row.getString("execution_mode"),
+            row.getString("deployment_type"), RunStatus.fromWire(row.getString("status")),
+            instant(row.getOffsetDateTime("created_at")), null, null, null, null, null);
+        OffsetDateTime deadline = row.getOffsetDateTime("deadline_at");
+        open.add(new OpenRun(run, json(row.getValue("input_data")), row.getString("origin_node") == null ? ""
+            : row.getString("origin_node"), deadline == null ? Long.MAX_VALUE : deadline.toInstant().toEpochMilli()));
+      }
+      return open;
+    });
+  }
+
+  /** The run as PostgreSQL recorded it (after its Redis state expired), or null. */
+  public Future<Run> find(String runId) {
+    return pool.preparedQuery(FIND).execute(Tuple.of(java.util.UUID.fromString(runId))).map(rows -> {
+      if (rows.size() == 0) {
+        return null;
+      }
+      io.vertx.sqlclient.Row row = rows.iterator().next();
+      return new Run(runId, row.getUUID("profile_id"), row.getUUID("deployment_id"), row.getUUID("flow_id"),
+          row.getInteger("flow_version"), row.getString("execution_mode"), row.getString("deployment_type"),
+          RunStatus.fromWire(row.getString("status")), instant(row.getOffsetDateTime("created_at")),
+          instant(row.getOffsetDateTime("started_at")), instant(row.getOffsetDateTime("finished_at")),
+          json(row.getValue("output_data")), json(row.getValue("node_outputs")), json(row.getValue("error")));
+    });
+  }
+
+  private static java.time.Instant instant(OffsetDateTime t) {
+    return t == null ? null : t.toInstant();
+  }
+
+  private static JsonObject json(Object value) {
+    return value instanceof JsonObject o ? o : null;
   }
 
   private static OffsetDateTime odt(java.time.Instant i) {

@@ -10,17 +10,20 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This node's ear on Redis pub/sub: completion notices for the runs it accepted (a sync caller waits on them,
- * whichever node ran the run) and cancel notices for the runs it executes. One dedicated subscriber connection,
- * re-opened with backoff when it drops; after a reconnect every waiter re-reads its run, so a notice lost in the gap
- * costs a read, never a hung request. Thread-safe; promises complete on the waiter's own context.
+ * This node's ear on Redis pub/sub: "run ended" notices wake whoever waits for a run here (a sync caller, a
+ * long-poll, an idempotent retry), whichever node ran it; "stop this run" notices reach the run if it executes here.
+ * One dedicated subscriber connection, re-opened with backoff when it drops; after a reconnect every waiter re-reads
+ * its run, so a notice lost in the gap costs a read, never a hung request. Thread-safe; waiters are woken on their
+ * own context.
  */
 final class RunNotices {
   private static final Logger LOG = LoggerFactory.getLogger(RunNotices.class);
@@ -28,32 +31,26 @@ final class RunNotices {
   private final Vertx vertx;
   private final Supplier<Redis> subscriberClient;
   private final RunStore store;
-  private final String doneChannel;
-  private final String cancelChannel;
-  private final Map<String, Waiter> waiters = new ConcurrentHashMap<>();
+  private final Map<String, List<Waiter>> waiters = new ConcurrentHashMap<>();
   private final Map<String, RunControl> executing = new ConcurrentHashMap<>();
-  private volatile RedisConnection connection;
   private volatile Redis client;
   private volatile boolean closed;
   private int failures;
 
-  RunNotices(Vertx vertx, Supplier<Redis> subscriberClient, RunStore store, String nodeId) {
+  RunNotices(Vertx vertx, Supplier<Redis> subscriberClient, RunStore store) {
     this.vertx = vertx;
     this.subscriberClient = subscriberClient;
     this.store = store;
-    this.doneChannel = store.doneChannel(nodeId);
-    this.cancelChannel = store.cancelChannel();
   }
 
   Future<Void> start() {
     client = subscriberClient.get();
     return client.connect().compose(conn -> {
-      connection = conn;
       failures = 0;
       conn.handler(this::onMessage);
       conn.exceptionHandler(e -> LOG.warn("run notice connection failed: {}", e.getMessage()));
       conn.endHandler(v -> reconnectLater());
-      return conn.send(Request.cmd(Command.SUBSCRIBE).arg(doneChannel).arg(cancelChannel));
+      return conn.send(Request.cmd(Command.SUBSCRIBE).arg(store.doneChannel()).arg(store.cancelChannel()));
     }).mapEmpty();
   }
 
@@ -66,20 +63,24 @@ final class RunNotices {
       old.close();
     }
     long delay = Math.min(5_000, 100L << Math.min(failures++, 6));
-    vertx.setTimer(delay, t -> start()
-        .onSuccess(v -> {
-          LOG.info("run notice connection restored");
-          recheckWaiters();
-        })
-        .onFailure(e -> reconnectLater()));
+    vertx.setTimer(delay, t -> {
+      if (closed) {
+        return;
+      }
+      start().onSuccess(v -> {
+        LOG.info("run notice connection restored");
+        recheckWaiters();
+      }).onFailure(e -> reconnectLater());
+    });
   }
 
   /** Notices may have been missed while disconnected: look at every awaited run once. */
   private void recheckWaiters() {
     for (String runId : waiters.keySet()) {
-      store.load(runId).onSuccess(run -> {
-        if (run != null && run.status().terminal()) {
-          complete(runId);
+      store.status(runId).onSuccess(status -> {
+        RunStatus s = RunStatus.fromWire(status);
+        if (s != null && s.terminal()) {
+          wake(runId);
         }
       });
     }
@@ -92,35 +93,47 @@ final class RunNotices {
     }
     String channel = msg.get(1).toString();
     String runId = msg.get(2).toString();
-    if (channel.equals(doneChannel)) {
-      complete(runId);
-    } else if (channel.equals(cancelChannel)) {
+    if (channel.equals(store.doneChannel())) {
+      wake(runId);
+      // A run that ended elsewhere (cancelled, timed out, taken over) must not go on here.
       RunControl control = executing.get(runId);
       if (control != null) {
-        control.cancel("timed_out");
+        control.cancel("ended elsewhere");
+      }
+    } else if (channel.equals(store.cancelChannel())) {
+      RunControl control = executing.get(runId);
+      if (control != null) {
+        control.cancel("stopped");
       }
     }
   }
 
-  private void complete(String runId) {
-    Waiter w = waiters.remove(runId);
-    if (w != null) {
-      w.context.runOnContext(v -> w.promise.tryComplete());
+  private void wake(String runId) {
+    List<Waiter> list = waiters.remove(runId);
+    if (list != null) {
+      for (Waiter w : list) {
+        w.context.runOnContext(v -> w.promise.tryComplete());
+      }
     }
   }
 
   /** A waiting caller and the context its request runs on, where its promise must complete. */
   private record Waiter(Context context, Promise<Void> promise) {}
 
-  /** A future completed when the run ends. Register before the run can possibly end. */
+  /** A future completed when the run ends. Register before reading the run's status, then read it. */
   Future<Void> awaitDone(String runId) {
     Promise<Void> promise = Promise.promise();
-    waiters.put(runId, new Waiter(vertx.getOrCreateContext(), promise));
+    waiters.computeIfAbsent(runId, k -> new CopyOnWriteArrayList<>())
+        .add(new Waiter(vertx.getOrCreateContext(), promise));
     return promise.future();
   }
 
-  void forget(String runId) {
-    waiters.remove(runId);
+  /** Drops the waiters of a run nobody waits for any more (timed out). */
+  void forget(String runId, Future<Void> waiter) {
+    waiters.computeIfPresent(runId, (k, list) -> {
+      list.removeIf(w -> w.promise.future() == waiter);
+      return list.isEmpty() ? null : list;
+    });
   }
 
   void executing(String runId, RunControl control) {

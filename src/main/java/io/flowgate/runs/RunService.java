@@ -1,58 +1,90 @@
 package io.flowgate.runs;
 
+import io.flowgate.ErrorCode;
+import io.flowgate.GatewayException;
+import io.flowgate.config.GatewayConfig;
 import io.flowgate.deployments.Deployment;
+import io.flowgate.deployments.DeploymentType;
 import io.flowgate.flow.FlowExecutor;
 import io.flowgate.flow.FlowPlan;
 import io.flowgate.flow.FlowResult;
 import io.flowgate.flow.RunControl;
-import io.flowgate.http.RequestIds;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Starts runs and brings their results back. {@code server}-type runs execute here, in-process, on the caller's
- * context; {@code api}-type runs go through the Redis run queue to whichever node's {@link RunWorkerVerticle} takes
- * them, and the caller waits for the completion notice. Either way a run that passes its deployment's timeout is
- * stopped and ends {@code timed_out}. Thread-safe; call from an event loop.
+ * Starts runs, waits for them, cancels them. {@code server}-type runs execute on this node (in-process);
+ * {@code api}-type runs go through the Redis run queue to whichever node's {@link RunWorkerVerticle} takes them.
+ * Async accepts are recorded in PostgreSQL before they are answered. Every run this node executes holds a lease that
+ * it renews; a run whose deployment timeout passes is stopped and ends {@code timed_out}. Thread-safe; call from an
+ * event loop (runs execute on the caller's context).
  */
 public final class RunService {
+  private static final Logger LOG = LoggerFactory.getLogger(RunService.class);
+
   private final Vertx vertx;
   private final RunStore store;
   private final RunNotices notices;
   private final FlowExecutor executor;
   private final RunHistoryRepository history;
+  private final AcceptLog acceptLog;
   private final String nodeId;
-  private final Duration defaultTimeout;
+  private final GatewayConfig.Runs config;
+  // Runs executing on this node and the attempt they run as: renewed by the heartbeat.
+  private final Map<String, Held> held = new ConcurrentHashMap<>();
 
   RunService(Vertx vertx, RunStore store, RunNotices notices, FlowExecutor executor, RunHistoryRepository history,
-      String nodeId, Duration defaultTimeout) {
+      AcceptLog acceptLog, String nodeId, GatewayConfig.Runs config) {
     this.vertx = vertx;
     this.store = store;
     this.notices = notices;
     this.executor = executor;
     this.history = history;
+    this.acceptLog = acceptLog;
     this.nodeId = nodeId;
-    this.defaultTimeout = defaultTimeout;
+    this.config = config;
   }
+
+  private record Held(int attempt, RunControl control) {}
 
   /** The timeout of {@code deployment}'s runs. */
   public Duration timeoutOf(Deployment deployment) {
-    return deployment.timeoutSeconds() == null ? defaultTimeout : Duration.ofSeconds(deployment.timeoutSeconds());
+    return deployment.timeoutSeconds() == null ? config.defaultTimeout()
+        : Duration.ofSeconds(deployment.timeoutSeconds());
   }
 
-  /** Runs a {@code server}-type deployment's flow here and now; completes with the ended run once it is stored. */
-  public Future<Run> runInProcess(Deployment deployment, FlowPlan plan, JsonObject input) {
-    String runId = RequestIds.random();
+  /** The longest a caller may be held waiting (long-poll, {@code Prefer: wait}). */
+  public Duration maxWait() {
+    return config.maxWait();
+  }
+
+  private Run newRun(Deployment d, String runId, String mode) {
+    return new Run(runId, d.profileId(), d.id(), d.flowId(), d.flowVersion(), mode, d.deploymentType().wire(),
+        RunStatus.QUEUED, Instant.now(), null, null, null, null, null);
+  }
+
+  /**
+   * The fast path of a plain sync {@code server} run: executes here and now, and writes its state to Redis once,
+   * when it ends. Completes with the ended run.
+   */
+  public Future<Run> runInProcess(Deployment deployment, FlowPlan plan, JsonObject input, String runId) {
     Instant created = Instant.now();
-    return execute(plan, input, runId, System.nanoTime() + timeoutOf(deployment).toNanos(), timeoutOf(deployment))
+    Duration timeout = timeoutOf(deployment);
+    RunControl control = new RunControl();
+    return execute(plan, input, runId, control, System.nanoTime() + timeout.toNanos(), timeout)
         .compose(outcome -> {
           Run run = new Run(runId, deployment.profileId(), deployment.id(), deployment.flowId(),
               deployment.flowVersion(), "sync", deployment.deploymentType().wire(), outcome.status, created, created,
-              Instant.now(), outcome.result.outputData(), outcome.result.nodeOutputs(), outcome.error);
+              Instant.now(), outcome.output(), outcome.nodes(), outcome.error);
           return store.save(run).map(saved -> {
             history.record(run);
             return run;
@@ -61,60 +93,147 @@ public final class RunService {
   }
 
   /**
-   * Puts an {@code api}-type run on the queue and waits for it, wherever it runs. Past the timeout the run is marked
-   * {@code timed_out} (exactly once, whoever wins) and the node executing it is told to stop.
+   * Accepts a run: recorded in PostgreSQL first when {@code durable} (async: the 202 promise), then in Redis; an
+   * {@code api} run is queued, a {@code server} run starts executing here in the background. Completes once the run
+   * is accepted; fails with 503 service_unavailable when that cannot be promised.
    */
-  public Future<Run> runQueued(Deployment deployment, JsonObject input) {
-    String runId = RequestIds.random();
-    Instant created = Instant.now();
-    Duration timeout = timeoutOf(deployment);
-    Run queued = new Run(runId, deployment.profileId(), deployment.id(), deployment.flowId(),
-        deployment.flowVersion(), "sync", deployment.deploymentType().wire(), RunStatus.QUEUED, created, null, null,
-        null, null, null);
-    Future<Void> done = notices.awaitDone(runId);
-    return store.enqueue(queued, input, nodeId, created.toEpochMilli() + timeout.toMillis())
-        .onFailure(e -> notices.forget(runId))
-        .compose(v -> done.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
-            .compose(x -> store.load(runId), e -> timeOut(queued, timeout)))
-        .compose(run -> run != null ? Future.succeededFuture(run) : store.load(runId));
+  public Future<Void> accept(Deployment deployment, FlowPlan plan, JsonObject input, String runId, String mode,
+      boolean durable, String requestId) {
+    Run run = newRun(deployment, runId, mode);
+    long deadline = run.createdAt().toEpochMilli() + timeoutOf(deployment).toMillis();
+    Future<Void> recorded = durable
+        ? acceptLog.append(run, input, deadline, requestId).recover(e -> {
+          LOG.warn("recording an accepted run in PostgreSQL failed: {}", e.getMessage());
+          return Future.failedFuture(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
+              "flowgate cannot record the run durably right now (PostgreSQL); retry in a few seconds.", 2));
+        })
+        : Future.succeededFuture();
+    return recorded.compose(v -> {
+      Future<Void> stored = deployment.deploymentType() == DeploymentType.API
+          ? store.enqueue(run, input, nodeId, deadline)
+          : store.acceptLocal(run, input, nodeId, deadline, leaseExpiry());
+      return stored.recover(e -> {
+        if (durable) {
+          // PostgreSQL has it but the caller will hear 503: mark it not accepted, or the reconciler would run it.
+          history.record(new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
+              mode, run.type(), RunStatus.FAILED, run.createdAt(), null, Instant.now(), null, new JsonObject(),
+              new JsonObject().put("message", "Not accepted: the run store (Redis) was unreachable.")));
+        }
+        return Future.failedFuture(e);
+      });
+    }).onSuccess(v -> {
+      if (deployment.deploymentType() == DeploymentType.SERVER) {
+        executeAccepted(plan, input, run, deadline, 1);
+      }
+    });
   }
 
-  private Future<Run> timeOut(Run queued, Duration timeout) {
-    notices.forget(queued.id());
-    Instant now = Instant.now();
-    JsonObject error = timeoutError(timeout);
-    return store.finish(queued.id(), RunStatus.TIMED_OUT, now, Run.result(null, new JsonObject(), error), "")
-        .compose(won -> {
-          store.publishCancel(queued.id());
-          if (won) {
-            Run ended = new Run(queued.id(), queued.profileId(), queued.deploymentId(), queued.flowId(),
-                queued.flowVersion(), queued.mode(), queued.type(), RunStatus.TIMED_OUT, queued.createdAt(), null,
-                now, null, new JsonObject(), error);
-            history.record(ended);
+  /** Executes a run that is recorded as running with this node's lease, and ends it (fenced on its attempt). */
+  void executeAccepted(FlowPlan plan, JsonObject input, Run run, long deadlineEpochMs, int attempt) {
+    RunControl control = new RunControl();
+    held.put(run.id(), new Held(attempt, control));
+    long remainingMs = deadlineEpochMs - System.currentTimeMillis();
+    Duration timeout = Duration.ofMillis(deadlineEpochMs - run.createdAt().toEpochMilli());
+    Instant started = Instant.now();
+    execute(plan, input, run.id(), control, System.nanoTime() + Math.max(1, remainingMs) * 1_000_000L, timeout)
+        .compose(outcome -> finish(run, started, outcome, attempt))
+        .onComplete(ar -> {
+          held.remove(run.id());
+          if (ar.failed()) {
+            // The lease expires and another node runs it again; nothing is lost.
+            LOG.warn("run {} ended but could not be recorded: {}", run.id(), ar.cause().getMessage());
           }
-          return store.load(queued.id());
         });
   }
 
-  static JsonObject timeoutError(Duration timeout) {
-    return new JsonObject().put("message",
-        "The run passed its deployment's timeout of " + timeout.toSeconds() + " s and was stopped.");
+  /** Writes the terminal state of a run this node executed; records history if this was the transition. */
+  Future<Boolean> finish(Run run, Instant started, Outcome outcome, int attempt) {
+    Instant finished = Instant.now();
+    return store.finish(run.id(), outcome.status, finished, Run.result(outcome.output(), outcome.nodes(),
+            outcome.error), attempt, false)
+        .onSuccess(won -> {
+          if (won) {
+            history.record(new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
+                run.mode(), run.type(), outcome.status, run.createdAt(), started, finished, outcome.output(),
+                outcome.nodes(), outcome.error));
+          }
+        });
   }
 
-  /** The run with this id, or null. */
+  /**
+   * Waits until the run has ended or {@code max} has passed; completes with the run as it then is (null when it is
+   * unknown). Wakes on the completion notice; no polling of Redis.
+   */
+  public Future<Run> awaitTerminal(String runId, Duration max) {
+    Future<Void> done = notices.awaitDone(runId);
+    return find(runId).compose(run -> {
+      if (run == null || run.status().terminal() || max.isZero()) {
+        notices.forget(runId, done);
+        return Future.succeededFuture(run);
+      }
+      return done.timeout(max.toMillis(), TimeUnit.MILLISECONDS)
+          .transform(ar -> {
+            notices.forget(runId, done);
+            return find(runId);
+          });
+    });
+  }
+
+  /**
+   * Ends a run that passed its deadline as {@code timed_out} (exactly once, whoever wins) and tells the node
+   * executing it to stop. Completes with the run as it then is.
+   */
+  public Future<Run> timeOut(String runId, Duration timeout) {
+    return endFromOutside(runId, RunStatus.TIMED_OUT, timeoutError(timeout));
+  }
+
+  /** Cancels a run: it ends {@code cancelled} and its work stops. A run that has ended is returned unchanged. */
+  public Future<Run> cancel(String runId) {
+    return endFromOutside(runId, RunStatus.CANCELLED, new JsonObject().put("message", "The run was cancelled."));
+  }
+
+  private Future<Run> endFromOutside(String runId, RunStatus status, JsonObject error) {
+    Instant now = Instant.now();
+    return store.finish(runId, status, now, Run.result(null, new JsonObject(), error), null, true)
+        .compose(won -> store.load(runId).map(run -> {
+          if (won && run != null) {
+            history.record(run);
+          }
+          return run;
+        }));
+  }
+
+  static JsonObject timeoutError(Duration timeout) {
+    return new JsonObject().put("message", timeout == null
+        ? "The run passed its deployment's timeout and was stopped."
+        : "The run passed its deployment's timeout of " + timeout.toSeconds() + " s and was stopped.");
+  }
+
+  /** The run with this id: its live state in Redis, else its record in PostgreSQL; null when neither has it. */
   public Future<Run> find(String runId) {
-    return store.load(runId);
+    return store.load(runId).compose(run -> run != null ? Future.succeededFuture(run)
+        : history.find(runId).recover(e -> Future.failedFuture(GatewayException.retryAfter(
+            ErrorCode.SERVICE_UNAVAILABLE, "flowgate cannot reach its database right now; retry in a few seconds.",
+            2))));
   }
 
   /** What executing a plan came to. */
-  record Outcome(RunStatus status, FlowResult result, JsonObject error) {}
+  record Outcome(RunStatus status, FlowResult result, JsonObject error) {
+    JsonObject output() {
+      return result == null ? null : result.outputData();
+    }
+
+    JsonObject nodes() {
+      return result == null ? new JsonObject() : result.nodeOutputs();
+    }
+  }
 
   /**
-   * Executes {@code plan} on the current context, stopping it at {@code deadlineNanos}; registered for cancel
-   * notices while it runs.
+   * Executes {@code plan} on the current context, stopping it at {@code deadlineNanos}; registered for stop notices
+   * while it runs.
    */
-  Future<Outcome> execute(FlowPlan plan, JsonObject input, String runId, long deadlineNanos, Duration timeout) {
-    RunControl control = new RunControl();
+  Future<Outcome> execute(FlowPlan plan, JsonObject input, String runId, RunControl control, long deadlineNanos,
+      Duration timeout) {
     long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     long timer = vertx.setTimer(remainingMs, t -> control.cancel("timed_out"));
     notices.executing(runId, control);
@@ -130,5 +249,49 @@ public final class RunService {
               ? new Outcome(RunStatus.TIMED_OUT, result, timeoutError(timeout))
               : new Outcome(RunStatus.CANCELLED, result, new JsonObject().put("message", "The run was cancelled."));
         });
+  }
+
+  long leaseExpiry() {
+    return System.currentTimeMillis() + config.claimIdle().toMillis();
+  }
+
+  /** Tracks a run a queue worker executes here, for the heartbeat. */
+  void hold(String runId, int attempt, RunControl control) {
+    held.put(runId, new Held(attempt, control));
+  }
+
+  void release(String runId) {
+    held.remove(runId);
+  }
+
+  /**
+   * Renews the leases of every run executing here. A run whose lease is no longer ours (this node stalled and
+   * another took it over, or it ended elsewhere) is stopped here: its result would be refused anyway.
+   */
+  Future<Void> heartbeat() {
+    if (held.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Map<String, Integer> attempts = new java.util.HashMap<>();
+    held.forEach((id, h) -> attempts.put(id, h.attempt()));
+    return store.heartbeat(nodeId, leaseExpiry(), attempts).map(lost -> {
+      stopLost(lost);
+      return null;
+    });
+  }
+
+  private void stopLost(List<String> lost) {
+    for (String id : lost) {
+      Held h = held.get(id);
+      if (h != null) {
+        LOG.warn("run {} is no longer held by this node; stopping its execution here", id);
+        h.control().cancel("lease lost");
+      }
+    }
+  }
+
+  /** How many runs execute on this node now. */
+  int executingCount() {
+    return held.size();
   }
 }

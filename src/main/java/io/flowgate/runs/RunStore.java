@@ -10,14 +10,27 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
- * Run state in Redis: one hash per run ({@code <prefix>run:<id>}, expiring after the retention TTL) and the run queue
- * (the stream {@code <prefix>runs}, consumer group {@code workers}). Every status change is one Lua script, so a run
- * has exactly one terminal transition however many workers race for it. Thread-safe.
+ * Run state in Redis, where every status change is one Lua script so that a run has exactly one terminal transition
+ * however many workers, timeouts and cancels race for it.
+ *
+ * <ul>
+ *   <li>{@code <prefix>run:<id>}: one hash per run, expiring after the retention TTL once the run has ended.</li>
+ *   <li>{@code <prefix>runs}: the run queue, a stream read by the consumer group {@code workers}. A worker
+ *       acknowledges and deletes the entry when it starts the run; from then on the run is protected by its lease.</li>
+ *   <li>{@code <prefix>leases}: running runs scored by lease expiry. The executing node renews its leases
+ *       (heartbeats); a lease that expires (the node died or stalled) puts the run back on the queue.</li>
+ *   <li>{@code <prefix>deadlines}: open runs scored by their deployment deadline, for the reaper.</li>
+ * </ul>
+ *
+ * <p>Every start increments the run's {@code attempt}; completion is fenced on it, so a stale worker that finishes
+ * after its run was taken over cannot write a second terminal state ({@code XACK} alone would not stop it: it does
+ * not check ownership). Thread-safe.
  */
 public final class RunStore {
   static final String GROUP = "workers";
@@ -25,42 +38,74 @@ public final class RunStore {
   private static final LuaScript ENQUEUE = new LuaScript("""
       redis.call('HSET', KEYS[1], 'status', 'queued', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
         'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
-        'origin', ARGV[9], 'deadline', ARGV[10])
-      redis.call('EXPIRE', KEYS[1], ARGV[11])
-      return redis.call('XADD', KEYS[2], '*', 'run', ARGV[12])
+        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0)
+      redis.call('PERSIST', KEYS[1])
+      redis.call('ZADD', KEYS[3], ARGV[10], ARGV[11])
+      return redis.call('XADD', KEYS[2], '*', 'run', ARGV[11])
       """);
 
-  // Returns {status, input, deployment, flow_id, flow_version, deadline, created_at, profile, mode} when the run may start.
-  private static final LuaScript START = new LuaScript("""
-      local st = redis.call('HGET', KEYS[1], 'status')
-      if not st then return {'missing'} end
-      if st ~= 'queued' and st ~= 'running' then return {st} end
-      redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[1], 'worker', ARGV[2])
-      return {'running', redis.call('HGET', KEYS[1], 'input'), redis.call('HGET', KEYS[1], 'deployment'),
-        redis.call('HGET', KEYS[1], 'flow_id'), redis.call('HGET', KEYS[1], 'flow_version'),
-        redis.call('HGET', KEYS[1], 'deadline'), redis.call('HGET', KEYS[1], 'created_at'),
-        redis.call('HGET', KEYS[1], 'profile'), redis.call('HGET', KEYS[1], 'mode')}
-      """);
-
-  // The one terminal transition: refuses a second one, acknowledges the queue entry either way, and tells the node
-  // that accepted the run (it may be waiting for it).
-  private static final LuaScript FINISH = new LuaScript("""
-      local st = redis.call('HGET', KEYS[1], 'status')
-      if ARGV[5] ~= '' then
-        redis.call('XACK', KEYS[2], ARGV[4], ARGV[5])
-        redis.call('XDEL', KEYS[2], ARGV[5])
-      end
-      if not st then return 0 end
-      if st ~= 'queued' and st ~= 'running' then return 0 end
-      redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'result', ARGV[3])
-      redis.call('HDEL', KEYS[1], 'input')
-      redis.call('EXPIRE', KEYS[1], ARGV[6])
-      local origin = redis.call('HGET', KEYS[1], 'origin')
-      if origin then redis.call('PUBLISH', ARGV[7] .. origin, ARGV[8]) end
+  // A run executed in-process from the start (server type), tracked so that any node can poll it and, if this
+  // node dies, the expired lease hands it to the queue.
+  private static final LuaScript ACCEPT_LOCAL = new LuaScript("""
+      redis.call('HSET', KEYS[1], 'status', 'running', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
+        'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
+        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 1, 'started_at', ARGV[7], 'worker', ARGV[9])
+      redis.call('PERSIST', KEYS[1])
+      redis.call('ZADD', KEYS[2], ARGV[10], ARGV[11])
+      redis.call('ZADD', KEYS[3], ARGV[12], ARGV[11])
       return 1
       """);
 
-  // A run executed in-process (server type) is written once, when it ends.
+  // KEYS: run, stream, leases, deadlines, done channel. ARGV: started_at, worker, lease expiry, entry id, group,
+  // max deliveries, run id, finished result for a dead letter.
+  // Returns {'running', attempt, input, deployment, flow_id, flow_version, deadline, created_at, profile, mode} when
+  // the run may start, {'dead'} when it has used up its deliveries, or {status} when it must not run.
+  private static final LuaScript START = new LuaScript("""
+      if ARGV[4] ~= '' then
+        redis.call('XACK', KEYS[2], ARGV[5], ARGV[4])
+        redis.call('XDEL', KEYS[2], ARGV[4])
+      end
+      local st = redis.call('HGET', KEYS[1], 'status')
+      if not st then return {'missing'} end
+      if st ~= 'queued' and st ~= 'running' then return {st} end
+      local attempt = redis.call('HINCRBY', KEYS[1], 'attempt', 1)
+      if attempt > tonumber(ARGV[6]) then
+        redis.call('HSET', KEYS[1], 'status', 'failed', 'finished_at', ARGV[1], 'result', ARGV[8])
+        redis.call('HDEL', KEYS[1], 'input')
+        redis.call('EXPIRE', KEYS[1], ARGV[9])
+        redis.call('ZREM', KEYS[3], ARGV[7])
+        redis.call('ZREM', KEYS[4], ARGV[7])
+        redis.call('PUBLISH', KEYS[5], ARGV[7])
+        return {'dead'}
+      end
+      redis.call('HSET', KEYS[1], 'status', 'running', 'worker', ARGV[2])
+      redis.call('HSETNX', KEYS[1], 'started_at', ARGV[1])
+      redis.call('ZADD', KEYS[3], ARGV[3], ARGV[7])
+      return {'running', tostring(attempt), redis.call('HGET', KEYS[1], 'input'),
+        redis.call('HGET', KEYS[1], 'deployment'), redis.call('HGET', KEYS[1], 'flow_id'),
+        redis.call('HGET', KEYS[1], 'flow_version'), redis.call('HGET', KEYS[1], 'deadline'),
+        redis.call('HGET', KEYS[1], 'created_at'), redis.call('HGET', KEYS[1], 'profile'),
+        redis.call('HGET', KEYS[1], 'mode'), redis.call('HGET', KEYS[1], 'type')}
+      """);
+
+  // The one terminal transition. KEYS: run, leases, deadlines, done channel, cancel channel. ARGV: status,
+  // finished_at, result, ttl, run id, attempt ('' = any: a timeout or a cancel), publish cancel ('1' or '0').
+  private static final LuaScript FINISH = new LuaScript("""
+      local st = redis.call('HGET', KEYS[1], 'status')
+      if not st then return 0 end
+      if st ~= 'queued' and st ~= 'running' then return 0 end
+      if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[6] then return 0 end
+      redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'result', ARGV[3])
+      redis.call('HDEL', KEYS[1], 'input')
+      redis.call('EXPIRE', KEYS[1], ARGV[4])
+      redis.call('ZREM', KEYS[2], ARGV[5])
+      redis.call('ZREM', KEYS[3], ARGV[5])
+      redis.call('PUBLISH', KEYS[4], ARGV[5])
+      if ARGV[7] == '1' then redis.call('PUBLISH', KEYS[5], ARGV[5]) end
+      return 1
+      """);
+
+  // A plain sync server run is written once, when it ends.
   private static final LuaScript SAVE = new LuaScript("""
       if redis.call('EXISTS', KEYS[1]) == 1 then
         local st = redis.call('HGET', KEYS[1], 'status')
@@ -73,16 +118,67 @@ public final class RunStore {
       return 1
       """);
 
+  // Renews the leases of the runs this worker still holds at the attempt it holds. ARGV: worker, expiry, then pairs
+  // of run id and attempt. Returns the run ids whose lease is no longer ours (taken over, or ended).
+  private static final LuaScript HEARTBEAT = new LuaScript("""
+      local lost = {}
+      for i = 3, #ARGV, 2 do
+        local key = KEYS[2] .. ARGV[i]
+        local st = redis.call('HGET', key, 'status')
+        if st == 'running' and redis.call('HGET', key, 'worker') == ARGV[1]
+            and redis.call('HGET', key, 'attempt') == ARGV[i + 1] then
+          redis.call('ZADD', KEYS[1], ARGV[2], ARGV[i])
+        else
+          table.insert(lost, ARGV[i])
+        end
+      end
+      return lost
+      """);
+
+  // Puts a run whose lease expired back on the queue, if the lease is still expired (another node's reaper may have
+  // done it already) and the run has not ended. KEYS: run, leases, stream. ARGV: now, run id.
+  private static final LuaScript REQUEUE = new LuaScript("""
+      local score = redis.call('ZSCORE', KEYS[2], ARGV[2])
+      if not score or tonumber(score) > tonumber(ARGV[1]) then return 0 end
+      redis.call('ZREM', KEYS[2], ARGV[2])
+      local st = redis.call('HGET', KEYS[1], 'status')
+      if st ~= 'queued' and st ~= 'running' then return 0 end
+      redis.call('HSET', KEYS[1], 'status', 'queued', 'worker', '')
+      redis.call('XADD', KEYS[3], '*', 'run', ARGV[2])
+      return 1
+      """);
+
+  // Re-creates a run that PostgreSQL recorded as accepted but Redis no longer has. KEYS: run, stream, deadlines.
+  private static final LuaScript RESTORE = new LuaScript("""
+      if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+      redis.call('HSET', KEYS[1], 'status', 'queued', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
+        'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
+        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0)
+      redis.call('ZADD', KEYS[3], ARGV[10], ARGV[11])
+      redis.call('XADD', KEYS[2], '*', 'run', ARGV[11])
+      return 1
+      """);
+
   private final Redis redis;
   private final String prefix;
   private final String streamKey;
+  private final String leasesKey;
+  private final String deadlinesKey;
+  private final String doneChannel;
+  private final String cancelChannel;
   private final String ttlSeconds;
+  private final Duration commandTimeout;
 
-  public RunStore(Redis redis, String prefix, Duration ttl) {
+  public RunStore(Redis redis, String prefix, Duration ttl, Duration commandTimeout) {
     this.redis = redis;
     this.prefix = prefix;
     this.streamKey = prefix + "runs";
+    this.leasesKey = prefix + "leases";
+    this.deadlinesKey = prefix + "deadlines";
+    this.doneChannel = prefix + "done";
+    this.cancelChannel = prefix + "cancel";
     this.ttlSeconds = Long.toString(ttl.toSeconds());
+    this.commandTimeout = commandTimeout;
   }
 
   String runKey(String id) {
@@ -93,63 +189,96 @@ public final class RunStore {
     return streamKey;
   }
 
-  /** The channel on which node {@code nodeId} hears that runs it accepted have ended. */
-  String doneChannel(String nodeId) {
-    return prefix + "done:" + nodeId;
+  /** The channel on which every node hears that a run has ended (its id is the message). */
+  String doneChannel() {
+    return doneChannel;
   }
 
   /** The channel on which every node hears that a run must stop. */
   String cancelChannel() {
-    return prefix + "cancel";
+    return cancelChannel;
   }
 
   Redis redis() {
     return redis;
   }
 
-  /** Records the run as queued and puts it on the run queue, atomically. */
-  Future<Void> enqueue(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
-    return ENQUEUE.run(redis, List.of(runKey(run.id()), streamKey), List.of(
-        run.profileId().toString(), run.deploymentId().toString(),
+  private Future<Response> run(LuaScript script, List<String> keys, List<String> args) {
+    return script.run(redis, keys, args).timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .recover(RunStore::unavailable);
+  }
+
+  private static List<String> fields(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
+    return List.of(run.profileId().toString(), run.deploymentId().toString(),
         run.flowId() == null ? "" : run.flowId().toString(),
         run.flowVersion() == null ? "" : run.flowVersion().toString(),
         run.mode(), run.type(), run.createdAt().toString(), input.encode(), originNode,
-        Long.toString(deadlineEpochMs), ttlSeconds, run.id()))
-        .<Void>mapEmpty()
-        .recover(RunStore::unavailable);
+        Long.toString(deadlineEpochMs), run.id());
   }
 
-  /** What a worker needs to execute a queued run. */
-  record Claimed(String input, String deploymentId, String flowId, String flowVersion, long deadlineEpochMs,
-      String createdAt, String profileId, String mode) {}
+  /** Records the run as queued and puts it on the run queue, atomically. */
+  Future<Void> enqueue(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
+    return run(ENQUEUE, List.of(runKey(run.id()), streamKey, deadlinesKey),
+        fields(run, input, originNode, deadlineEpochMs)).mapEmpty();
+  }
 
-  /** Marks the run running; null when it must not run (already terminal, or expired). */
-  Future<Claimed> start(String runId, Instant startedAt, String worker) {
-    return START.run(redis, List.of(runKey(runId)), List.of(startedAt.toString(), worker)).map(r -> {
-      if (r == null || r.size() < 9 || !"running".equals(r.get(0).toString())) {
-        return null;
-      }
-      return new Claimed(str(r.get(1)), str(r.get(2)), str(r.get(3)), str(r.get(4)),
-          r.get(5) == null ? 0L : Long.parseLong(r.get(5).toString()), str(r.get(6)), str(r.get(7)),
-          str(r.get(8)));
-    });
+  /** Records a run that this node starts executing now, with its first lease. */
+  Future<Void> acceptLocal(Run run, JsonObject input, String nodeId, long deadlineEpochMs, long leaseExpiryMs) {
+    List<String> args = new ArrayList<>(fields(run, input, nodeId, deadlineEpochMs));
+    args.add(Long.toString(leaseExpiryMs));
+    return run(ACCEPT_LOCAL, List.of(runKey(run.id()), deadlinesKey, leasesKey), args).mapEmpty();
+  }
+
+  /** Puts a run PostgreSQL has but Redis lost back on the queue; false when Redis has it after all. */
+  Future<Boolean> restore(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
+    return run(RESTORE, List.of(runKey(run.id()), streamKey, deadlinesKey),
+        fields(run, input, originNode, deadlineEpochMs)).map(r -> r != null && r.toInteger() == 1);
+  }
+
+  /** What a worker needs to execute a run it has started. */
+  record Claimed(int attempt, String input, String deploymentId, String flowId, String flowVersion,
+      long deadlineEpochMs, String createdAt, String profileId, String mode, String type) {}
+
+  /** The outcome of {@link #start}: the run to execute, or why there is none. */
+  record Start(Claimed claimed, String refusal) {}
+
+  /**
+   * Starts a delivered run: acknowledges its queue entry, counts the attempt and takes the lease. A run that has
+   * been started {@code maxDeliveries} times already (it keeps taking its worker down) ends failed instead.
+   */
+  Future<Start> start(String runId, String entryId, Instant startedAt, String worker, long leaseExpiryMs,
+      int maxDeliveries) {
+    JsonObject deadLetter = Run.result(null, new JsonObject(), new JsonObject().put("message",
+        "The run was started " + maxDeliveries + " times and its worker stopped each time; it is not retried again."));
+    return run(START, List.of(runKey(runId), streamKey, leasesKey, deadlinesKey, doneChannel),
+        List.of(startedAt.toString(), worker, Long.toString(leaseExpiryMs), entryId == null ? "" : entryId, GROUP,
+            Integer.toString(maxDeliveries), runId, deadLetter.encode(), ttlSeconds))
+        .map(r -> {
+          String first = r == null || r.size() == 0 ? "missing" : r.get(0).toString();
+          if (!"running".equals(first) || r.size() < 11) {
+            return new Start(null, first);
+          }
+          return new Start(new Claimed(Integer.parseInt(r.get(1).toString()), str(r.get(2)), str(r.get(3)),
+              str(r.get(4)), str(r.get(5)), r.get(6) == null ? 0L : Long.parseLong(r.get(6).toString()),
+              str(r.get(7)), str(r.get(8)), str(r.get(9)), str(r.get(10))), null);
+        });
   }
 
   /**
-   * The run's one terminal transition. Returns false when another worker (or a timeout) got there first; the queue
-   * entry {@code entryId} (may be empty) is acknowledged either way.
+   * The run's one terminal transition; false when it had ended already or, with an {@code attempt}, when that
+   * attempt is no longer the current one (a stale worker). {@code stopExecution} also tells the executing node.
    */
-  Future<Boolean> finish(String runId, RunStatus status, Instant finishedAt, JsonObject result, String entryId) {
-    return FINISH.run(redis, List.of(runKey(runId), streamKey), List.of(
-        status.wire(), finishedAt.toString(), result.encode(), GROUP, entryId == null ? "" : entryId, ttlSeconds,
-        prefix + "done:", runId))
-        .map(r -> r != null && r.toInteger() == 1)
-        .recover(RunStore::unavailable);
+  Future<Boolean> finish(String runId, RunStatus status, Instant finishedAt, JsonObject result, Integer attempt,
+      boolean stopExecution) {
+    return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel), List.of(
+        status.wire(), finishedAt.toString(), result.encode(), ttlSeconds, runId,
+        attempt == null ? "" : attempt.toString(), stopExecution ? "1" : "0"))
+        .map(r -> r != null && r.toInteger() == 1);
   }
 
-  /** Writes a run that ran in-process and has ended; false when a terminal state was already there. */
+  /** Writes a plain sync run that ran in-process and has ended; false when a terminal state was already there. */
   Future<Boolean> save(Run run) {
-    return SAVE.run(redis, List.of(runKey(run.id())), List.of(
+    return run(SAVE, List.of(runKey(run.id())), List.of(
         run.status().wire(), run.profileId().toString(), run.deploymentId().toString(),
         run.flowId() == null ? "" : run.flowId().toString(),
         run.flowVersion() == null ? "" : run.flowVersion().toString(),
@@ -157,20 +286,78 @@ public final class RunStore {
         run.startedAt() == null ? "" : run.startedAt().toString(),
         run.finishedAt() == null ? "" : run.finishedAt().toString(),
         Run.result(run.outputData(), run.nodeOutputs(), run.error()).encode(), ttlSeconds))
-        .map(r -> r != null && r.toInteger() == 1)
+        .map(r -> r != null && r.toInteger() == 1);
+  }
+
+  /** Renews leases of the runs this worker holds; completes with the ids whose lease is no longer ours. */
+  Future<List<String>> heartbeat(String worker, long leaseExpiryMs, Map<String, Integer> held) {
+    if (held.isEmpty()) {
+      return Future.succeededFuture(List.of());
+    }
+    List<String> args = new ArrayList<>(2 + held.size() * 2);
+    args.add(worker);
+    args.add(Long.toString(leaseExpiryMs));
+    held.forEach((id, attempt) -> {
+      args.add(id);
+      args.add(attempt.toString());
+    });
+    return run(HEARTBEAT, List.of(leasesKey, prefix + "run:"), args).map(r -> {
+      List<String> lost = new ArrayList<>();
+      if (r != null) {
+        for (Response id : r) {
+          lost.add(id.toString());
+        }
+      }
+      return lost;
+    });
+  }
+
+  /** Run ids whose lease expired before {@code nowMs} (at most {@code limit}). */
+  Future<List<String>> expiredLeases(long nowMs, int limit) {
+    return range(leasesKey, nowMs, limit);
+  }
+
+  /** Run ids past their deadline at {@code nowMs} (at most {@code limit}). */
+  Future<List<String>> pastDeadline(long nowMs, int limit) {
+    return range(deadlinesKey, nowMs, limit);
+  }
+
+  private Future<List<String>> range(String key, long max, int limit) {
+    return redis.send(Request.cmd(Command.ZRANGEBYSCORE).arg(key).arg("-inf").arg(max).arg("LIMIT").arg(0)
+            .arg(limit))
+        .timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .map(r -> {
+          List<String> ids = new ArrayList<>();
+          if (r != null) {
+            for (Response id : r) {
+              ids.add(id.toString());
+            }
+          }
+          return ids;
+        })
         .recover(RunStore::unavailable);
+  }
+
+  /** Puts a run with an expired lease back on the queue; false when another node did, or it ended. */
+  Future<Boolean> requeue(String runId, long nowMs) {
+    return run(REQUEUE, List.of(runKey(runId), leasesKey, streamKey), List.of(Long.toString(nowMs), runId))
+        .map(r -> r != null && r.toInteger() == 1);
   }
 
   /** The run with this id, or null when Redis has none (unknown or past retention). */
   public Future<Run> load(String runId) {
     return redis.send(Request.cmd(Command.HGETALL).arg(runKey(runId)))
+        .timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .map(r -> Run.fromHash(runId, toMap(r)))
         .recover(RunStore::unavailable);
   }
 
-  /** Tells every node to stop the run if it executes it. */
-  Future<Void> publishCancel(String runId) {
-    return redis.send(Request.cmd(Command.PUBLISH).arg(cancelChannel()).arg(runId)).mapEmpty();
+  /** The status of a run, or null when Redis has none. */
+  Future<String> status(String runId) {
+    return redis.send(Request.cmd(Command.HGET).arg(runKey(runId)).arg("status"))
+        .timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .map(r -> r == null ? null : r.toString())
+        .recover(RunStore::unavailable);
   }
 
   /** A RESP2 HGETALL reply (a flat array of field, value) as a map. */

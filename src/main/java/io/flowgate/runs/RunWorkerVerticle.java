@@ -1,6 +1,8 @@
 package io.flowgate.runs;
 
+import io.flowgate.config.GatewayConfig;
 import io.flowgate.deployments.Catalog;
+import io.flowgate.flow.RunControl;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -13,19 +15,24 @@ import io.vertx.redis.client.Response;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Takes runs from the Redis stream (consumer group {@code workers}, this node's id as consumer) and executes them,
- * at most {@code concurrency} at a time. The blocking {@code XREADGROUP} runs on a connection of its own, never the
- * shared pool. Runs execute on this verticle's event loop (flow nodes are non-blocking; blocking custom nodes go to
- * worker threads). Event-loop only.
+ * This node's share of the run queue and its upkeep. It takes runs from the Redis stream (consumer group
+ * {@code workers}, this node's id as consumer; the blocking {@code XREADGROUP} on a connection of its own, never the
+ * shared pool) and executes at most {@code worker_concurrency} at a time; it renews the leases of the runs executing
+ * here (heartbeat); and, like every node, it keeps the cluster's promises: runs whose lease expired go back on the
+ * queue, entries stuck with a dead consumer are claimed, runs past their deadline end {@code timed_out}, and runs
+ * PostgreSQL accepted but Redis lost are restored. Runs execute on this verticle's event loop (flow nodes are
+ * non-blocking; blocking custom nodes go to worker threads). Event-loop only.
  */
 public final class RunWorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RunWorkerVerticle.class);
   private static final int MAX_BATCH = 64;
+  private static final int UPKEEP_BATCH = 200;
 
   private final Supplier<Redis> dedicatedClient;
   private final RunStore store;
@@ -33,8 +40,7 @@ public final class RunWorkerVerticle extends VerticleBase {
   private final Catalog catalog;
   private final RunHistoryRepository history;
   private final String consumer;
-  private final int concurrency;
-  private final Duration block;
+  private final GatewayConfig.Runs config;
   private Redis client;
   private RedisConnection connection;
   private int inFlight;
@@ -44,22 +50,26 @@ public final class RunWorkerVerticle extends VerticleBase {
   private Promise<Void> drained;
 
   public RunWorkerVerticle(Supplier<Redis> dedicatedClient, RunStore store, RunService service, Catalog catalog,
-      RunHistoryRepository history, String nodeId, int concurrency, Duration block) {
+      RunHistoryRepository history, String nodeId, GatewayConfig.Runs config) {
     this.dedicatedClient = dedicatedClient;
     this.store = store;
     this.service = service;
     this.catalog = catalog;
     this.history = history;
     this.consumer = nodeId;
-    this.concurrency = concurrency;
-    this.block = block;
+    this.config = config;
   }
 
   @Override
   public Future<?> start() {
     return ensureGroup().compose(v -> connect()).onSuccess(v -> {
-      // Entries delivered to this consumer before a restart and never acknowledged come first.
+      // Entries delivered to this consumer before a restart and never started come first.
       read("0");
+      vertx.setPeriodic(config.heartbeat().toMillis(), t -> service.heartbeat()
+          .onFailure(e -> LOG.warn("heartbeat failed: {}", e.getMessage())));
+      vertx.setPeriodic(config.reapInterval().toMillis(), t -> reap());
+      vertx.setPeriodic(Math.max(100, config.claimIdle().toMillis() / 2), t -> claimStuck());
+      vertx.setPeriodic(config.reconcileInterval().toMillis(), t -> reconcile());
     });
   }
 
@@ -81,15 +91,15 @@ public final class RunWorkerVerticle extends VerticleBase {
   }
 
   private void read(String from) {
-    if (stopped || reading || inFlight >= concurrency) {
+    if (stopped || reading || inFlight >= config.workerConcurrency()) {
       return;
     }
     reading = true;
-    int count = Math.min(MAX_BATCH, concurrency - inFlight);
+    int count = Math.min(MAX_BATCH, config.workerConcurrency() - inFlight);
     Request xread = Request.cmd(Command.XREADGROUP).arg("GROUP").arg(RunStore.GROUP).arg(consumer)
         .arg("COUNT").arg(count);
     if (">".equals(from)) {
-      xread.arg("BLOCK").arg(block.toMillis());
+      xread.arg("BLOCK").arg(config.queueBlock().toMillis());
     }
     xread.arg("STREAMS").arg(store.streamKey()).arg(from);
     connection.send(xread).onComplete(ar -> {
@@ -102,8 +112,15 @@ public final class RunWorkerVerticle extends VerticleBase {
         return;
       }
       failures = 0;
-      int taken = dispatch(ar.result());
-      // After the backlog of our own pending entries is empty, read new ones.
+      int taken = 0;
+      Response reply = ar.result();
+      if (reply != null) {
+        // RESP2: [[stream, [[id, [field, value, ...]], ...]]]
+        for (Response stream : reply) {
+          taken += dispatch(stream.get(1));
+        }
+      }
+      // Once the backlog of our own earlier deliveries is empty, read new ones.
       read(">".equals(from) || taken == 0 ? ">" : "0");
     });
   }
@@ -131,77 +148,159 @@ public final class RunWorkerVerticle extends VerticleBase {
     });
   }
 
-  /** Starts every entry of an XREADGROUP reply; returns how many there were. */
-  private int dispatch(Response reply) {
-    if (reply == null || reply.size() == 0) {
+  /** Starts every entry of a list of stream entries; returns how many there were. */
+  private int dispatch(Response entries) {
+    if (entries == null) {
       return 0;
     }
     int taken = 0;
-    // RESP2: [[stream, [[id, [field, value, ...]], ...]]]
-    for (Response stream : reply) {
-      Response entries = stream.get(1);
-      if (entries == null) {
+    for (Response entry : entries) {
+      if (entry == null || entry.size() < 1) {
         continue;
       }
-      for (Response entry : entries) {
-        String entryId = entry.get(0).toString();
-        Response fields = entry.get(1);
-        taken++;
-        if (fields == null || fields.size() < 2) {
-          // Trimmed or deleted under us: nothing to run, just acknowledge.
-          store.finish("-", RunStatus.CANCELLED, Instant.now(), new JsonObject(), entryId);
-          continue;
+      String entryId = entry.get(0).toString();
+      Response fields = entry.size() > 1 ? entry.get(1) : null;
+      taken++;
+      String runId = fields == null || fields.size() < 2 ? null : fields.get(1).toString();
+      inFlight++;
+      process(entryId, runId).onComplete(ar -> {
+        if (ar.failed()) {
+          LOG.warn("run {} could not be processed: {}", runId, ar.cause().getMessage());
         }
-        String runId = fields.get(1).toString();
-        inFlight++;
-        process(entryId, runId).onComplete(ar -> {
-          if (ar.failed()) {
-            LOG.warn("run {} could not be finished: {}", runId, ar.cause().getMessage());
-          }
-          inFlight--;
-          if (stopped && inFlight == 0 && drained != null) {
-            drained.tryComplete();
-          }
-          read(">");
-        });
-      }
+        inFlight--;
+        if (stopped && inFlight == 0 && drained != null) {
+          drained.tryComplete();
+        }
+        read(">");
+      });
     }
     return taken;
   }
 
   private Future<Void> process(String entryId, String runId) {
+    if (runId == null) {
+      // Trimmed or deleted under us: nothing to run; acknowledge it away.
+      return store.redis().send(Request.cmd(Command.XACK).arg(store.streamKey()).arg(RunStore.GROUP).arg(entryId))
+          .mapEmpty();
+    }
     Instant started = Instant.now();
-    return store.start(runId, started, consumer).compose(claimed -> {
-      if (claimed == null) {
-        // Already ended (cancelled, timed out) or past retention: acknowledge and move on.
-        return store.finish(runId, RunStatus.CANCELLED, Instant.now(), new JsonObject(), entryId).mapEmpty();
+    return store.start(runId, entryId, started, consumer, service.leaseExpiry(), config.maxDeliveries())
+        .compose(start -> {
+          if (start.claimed() == null) {
+            if ("dead".equals(start.refusal())) {
+              LOG.warn("run {} used up its {} deliveries: ended failed", runId, config.maxDeliveries());
+              return store.load(runId).map(run -> {
+                if (run != null) {
+                  history.record(run);
+                }
+                return null;
+              });
+            }
+            // Ended already (cancelled, timed out) or past retention: nothing to do.
+            return Future.succeededFuture();
+          }
+          return execute(runId, start.claimed(), started);
+        });
+  }
+
+  private Future<Void> execute(String runId, RunStore.Claimed c, Instant started) {
+    Run run = new Run(runId, UUID.fromString(c.profileId()), UUID.fromString(c.deploymentId()),
+        c.flowId() == null || c.flowId().isEmpty() ? null : UUID.fromString(c.flowId()),
+        c.flowVersion() == null || c.flowVersion().isEmpty() ? null : Integer.valueOf(c.flowVersion()),
+        c.mode(), c.type(), RunStatus.RUNNING, Instant.parse(c.createdAt()), started, null, null, null, null);
+    Duration timeout = Duration.ofMillis(c.deadlineEpochMs() - run.createdAt().toEpochMilli());
+    long remainingMs = c.deadlineEpochMs() - System.currentTimeMillis();
+    RunControl control = new RunControl();
+    service.hold(runId, c.attempt(), control);
+    return catalog.plan(run.flowId(), run.flowVersion())
+        .compose(plan -> service.execute(plan, new JsonObject(c.input()), runId, control,
+            System.nanoTime() + Math.max(1, remainingMs) * 1_000_000L, timeout))
+        .recover(e -> Future.succeededFuture(new RunService.Outcome(RunStatus.FAILED, null,
+            new JsonObject().put("message", "The run could not start: " + e.getMessage()))))
+        .compose(outcome -> service.finish(run, started, outcome, c.attempt()))
+        .<Void>mapEmpty()
+        .andThen(ar -> service.release(runId));
+  }
+
+  /** Runs whose lease expired go back on the queue; runs past their deadline end timed_out. */
+  private void reap() {
+    if (stopped) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    store.expiredLeases(now, UPKEEP_BATCH).onSuccess(ids -> {
+      for (String id : ids) {
+        store.requeue(id, now).onSuccess(requeued -> {
+          if (requeued) {
+            LOG.info("run {} lost its worker (lease expired): queued again", id);
+          }
+        });
       }
-      long remainingMs = claimed.deadlineEpochMs() - System.currentTimeMillis();
-      Duration timeout = Duration.between(Instant.parse(claimed.createdAt()),
-          Instant.ofEpochMilli(claimed.deadlineEpochMs()));
-      JsonObject input = new JsonObject(claimed.input());
-      return catalog.plan(UUID.fromString(claimed.flowId()), Integer.parseInt(claimed.flowVersion()))
-          .compose(plan -> service.execute(plan, input, runId,
-              System.nanoTime() + Math.max(1, remainingMs) * 1_000_000L, timeout))
-          .recover(e -> Future.succeededFuture(new RunService.Outcome(RunStatus.FAILED, null,
-              new JsonObject().put("message", "The run could not start: " + e.getMessage()))))
-          .compose(outcome -> {
-            Instant finished = Instant.now();
-            JsonObject output = outcome.result() == null ? null : outcome.result().outputData();
-            JsonObject nodes = outcome.result() == null ? new JsonObject() : outcome.result().nodeOutputs();
-            return store.finish(runId, outcome.status(), finished, Run.result(output, nodes, outcome.error()), entryId)
-                .map(won -> {
-                  if (won) {
-                    history.record(new Run(runId, UUID.fromString(claimed.profileId()),
-                        UUID.fromString(claimed.deploymentId()), UUID.fromString(claimed.flowId()),
-                        Integer.valueOf(claimed.flowVersion()), claimed.mode(), "api",
-                        outcome.status(), Instant.parse(claimed.createdAt()), started, finished, output, nodes,
-                        outcome.error()));
-                  }
-                  return null;
-                });
-          });
     });
+    store.pastDeadline(now, UPKEEP_BATCH).onSuccess(ids -> {
+      for (String id : ids) {
+        service.timeOut(id, null);
+      }
+    });
+  }
+
+  /**
+   * Queue entries delivered to a consumer that died before starting them sit in the group's pending list; take
+   * those idle longer than {@code claim_idle_ms}.
+   */
+  private void claimStuck() {
+    if (stopped || inFlight >= config.workerConcurrency()) {
+      return;
+    }
+    store.redis().send(Request.cmd(Command.XAUTOCLAIM).arg(store.streamKey()).arg(RunStore.GROUP).arg(consumer)
+            .arg(config.claimIdle().toMillis()).arg("0-0").arg("COUNT")
+            .arg(Math.min(MAX_BATCH, config.workerConcurrency() - inFlight)))
+        .onSuccess(reply -> {
+          if (reply != null && reply.size() >= 2 && reply.get(1) != null && reply.get(1).size() > 0) {
+            LOG.info("claimed {} queue entries left by a stopped consumer", reply.get(1).size());
+            dispatch(reply.get(1));
+          }
+        })
+        .onFailure(e -> LOG.debug("XAUTOCLAIM failed: {}", e.getMessage()));
+  }
+
+  /**
+   * PostgreSQL is the record of accepted runs: an open run that Redis has lost is put back on the queue; one that
+   * Redis saw end is written to PostgreSQL (its node died before the history flush).
+   */
+  private void reconcile() {
+    if (stopped) {
+      return;
+    }
+    Instant cutoff = Instant.now().minus(config.reconcileGrace());
+    history.openRuns(cutoff, UPKEEP_BATCH).onSuccess(open -> {
+      for (RunHistoryRepository.OpenRun o : open) {
+        store.status(o.run().id()).onSuccess(status -> {
+          RunStatus s = RunStatus.fromWire(status);
+          if (s == null) {
+            if (o.run().createdAt().isBefore(Instant.now().minus(config.stateTtl()))) {
+              history.record(new Run(o.run().id(), o.run().profileId(), o.run().deploymentId(), o.run().flowId(),
+                  o.run().flowVersion(), o.run().mode(), o.run().type(), RunStatus.FAILED, o.run().createdAt(), null,
+                  Instant.now(), null, new JsonObject(), new JsonObject().put("message",
+                      "The run's state was lost before it ended.")));
+              return;
+            }
+            store.restore(o.run(), o.input() == null ? new JsonObject() : o.input(), o.originNode(),
+                o.deadlineEpochMs()).onSuccess(restored -> {
+                  if (restored) {
+                    LOG.warn("run {} was accepted but missing from Redis: queued again", o.run().id());
+                  }
+                });
+          } else if (s.terminal()) {
+            store.load(o.run().id()).onSuccess(run -> {
+              if (run != null) {
+                history.record(run);
+              }
+            });
+          }
+        });
+      }
+    }).onFailure(e -> LOG.debug("reconcile skipped: {}", e.getMessage()));
   }
 
   @Override
@@ -210,7 +309,7 @@ public final class RunWorkerVerticle extends VerticleBase {
     Future<Void> wait = Future.succeededFuture();
     if (inFlight > 0) {
       drained = Promise.promise();
-      wait = drained.future().timeout(10, java.util.concurrent.TimeUnit.SECONDS).recover(e -> Future.succeededFuture());
+      wait = drained.future().timeout(10, TimeUnit.SECONDS).recover(e -> Future.succeededFuture());
     }
     return wait.compose(v -> client == null ? Future.succeededFuture() : client.close());
   }

@@ -4,32 +4,35 @@ import io.flowgate.config.GatewayConfig;
 import io.flowgate.deployments.Catalog;
 import io.flowgate.flow.FlowExecutor;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
+import io.vertx.sqlclient.Pool;
 import java.util.function.Supplier;
 
 /**
- * The runs feature assembled: the Redis run store, this node's notice subscriber, the run service and the queue
- * worker. Start and close from any thread.
+ * The runs feature assembled: the Redis run store, this node's notice subscriber, the PostgreSQL accept log, the run
+ * service and the queue worker. Start and close from any thread.
  */
 public final class Runs {
   private final Vertx vertx;
-  private final RunStore store;
   private final RunNotices notices;
   private final RunService service;
   private final RunWorkerVerticle worker;
+  private final GatewayConfig config;
   private String workerDeployment;
 
-  public Runs(Vertx vertx, Redis redis, Supplier<Redis> dedicated, FlowExecutor executor,
+  public Runs(Vertx vertx, Redis redis, Supplier<Redis> dedicated, Pool pool, FlowExecutor executor,
       RunHistoryRepository history, Catalog catalog, GatewayConfig config) {
     this.vertx = vertx;
+    this.config = config;
     String nodeId = config.node().id();
     GatewayConfig.Runs r = config.runs();
-    this.store = new RunStore(redis, config.redis().keyPrefix(), r.stateTtl());
-    this.notices = new RunNotices(vertx, dedicated, store, nodeId);
-    this.service = new RunService(vertx, store, notices, executor, history, nodeId, r.defaultTimeout());
-    this.worker = new RunWorkerVerticle(dedicated, store, service, catalog, history, nodeId, r.workerConcurrency(),
-        r.queueBlock());
+    RunStore store = new RunStore(redis, config.redis().keyPrefix(), r.stateTtl(), config.redis().commandTimeout());
+    this.notices = new RunNotices(vertx, dedicated, store);
+    this.service = new RunService(vertx, store, notices, executor, history, new AcceptLog(vertx, pool, nodeId),
+        nodeId, r);
+    this.worker = new RunWorkerVerticle(dedicated, store, service, catalog, history, nodeId, r);
   }
 
   public Future<Void> start() {
@@ -45,9 +48,23 @@ public final class Runs {
     return service;
   }
 
-  /** Stops taking runs (finishing the ones in hand), then the notice subscriber. */
+  /**
+   * Stops taking runs, lets the runs executing here finish within the shutdown grace period (the rest are taken
+   * over by other nodes when their leases expire), then closes the notice subscriber.
+   */
   public Future<Void> close() {
     Future<Void> undeploy = workerDeployment == null ? Future.succeededFuture() : vertx.undeploy(workerDeployment);
-    return undeploy.recover(e -> Future.succeededFuture()).compose(v -> notices.close());
+    return undeploy.recover(e -> Future.succeededFuture())
+        .compose(v -> drain(System.currentTimeMillis() + config.http().shutdownGrace().toMillis()))
+        .compose(v -> notices.close());
+  }
+
+  private Future<Void> drain(long deadline) {
+    if (service.executingCount() == 0 || System.currentTimeMillis() >= deadline) {
+      return Future.succeededFuture();
+    }
+    Promise<Void> p = Promise.promise();
+    vertx.setTimer(50, t -> drain(deadline).onComplete(p));
+    return p.future();
   }
 }

@@ -10,13 +10,15 @@ import io.flowgate.runs.RunService;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
+import java.time.Duration;
 
 /**
- * {@code GET /node/flow-runs/{flow_run_id}/}: the run, if the key may see it (same profile; a deployment-scoped key
- * sees only its deployment's runs). A run the key may not see is 404 exactly as one that does not exist. Event-loop
- * only.
+ * {@code GET /node/flow-runs/{flow_run_id}/[?wait=N]} and {@code POST /node/flow-runs/{flow_run_id}/cancel}: the
+ * run, if the key may see it (same profile; a deployment-scoped key sees only its deployment's runs). A run the key
+ * may not see is 404 exactly as one that does not exist. {@code ?wait=N} holds the answer until the run ends or N
+ * seconds pass, woken by the completion notice. Event-loop only.
  */
-public final class FlowRunsHandler implements Handler<RoutingContext> {
+public final class FlowRunsHandler {
   private final Catalog catalog;
   private final RunService runs;
 
@@ -25,16 +27,55 @@ public final class FlowRunsHandler implements Handler<RoutingContext> {
     this.runs = runs;
   }
 
-  @Override
-  public void handle(RoutingContext rc) {
+  /** The poll. */
+  public Handler<RoutingContext> poll() {
+    return rc -> {
+      Duration wait;
+      try {
+        wait = waitParam(rc.request().getParam("wait"), runs.maxWait());
+      } catch (GatewayException e) {
+        rc.fail(e);
+        return;
+      }
+      visibleRun(rc)
+          .compose(run -> run.status().terminal() || wait.isZero() ? Future.succeededFuture(run)
+              : runs.awaitTerminal(run.id(), wait))
+          .onSuccess(run -> Responses.success(rc, 200, run.toWire()))
+          .onFailure(rc::fail);
+    };
+  }
+
+  /** The cancel: 202 with the run, cancelled, or unchanged when it had ended already. */
+  public Handler<RoutingContext> cancel() {
+    return rc -> visibleRun(rc)
+        .compose(run -> run.status().terminal() ? Future.succeededFuture(run) : runs.cancel(run.id()))
+        .onSuccess(run -> Responses.success(rc, 202, run.toWire()))
+        .onFailure(rc::fail);
+  }
+
+  private Future<Run> visibleRun(RoutingContext rc) {
     String runId = rc.pathParam("flow_run_id");
-    catalog.authenticate(rc.request().getHeader(TriggerHandler.X_API_KEY))
+    return catalog.authenticate(rc.request().getHeader(TriggerHandler.X_API_KEY))
         .compose(key -> TriggerHandler.parseUuid(runId) == null
             ? Future.failedFuture(notFound())
             : runs.find(runId).compose(run -> visible(key, run) ? Future.succeededFuture(run)
-                : Future.failedFuture(notFound())))
-        .onSuccess(run -> Responses.success(rc, 200, run.toWire()))
-        .onFailure(rc::fail);
+                : Future.failedFuture(notFound())));
+  }
+
+  static Duration waitParam(String value, Duration max) {
+    if (value == null || value.isEmpty()) {
+      return Duration.ZERO;
+    }
+    try {
+      long seconds = Long.parseLong(value.trim());
+      if (seconds >= 0 && seconds <= max.toSeconds()) {
+        return Duration.ofSeconds(seconds);
+      }
+    } catch (NumberFormatException ignored) {
+      // answered below
+    }
+    throw new GatewayException(ErrorCode.INVALID_REQUEST,
+        "wait must be a whole number of seconds from 0 to " + max.toSeconds() + ", like ?wait=30.");
   }
 
   private static boolean visible(ApiKey key, Run run) {
@@ -44,6 +85,6 @@ public final class FlowRunsHandler implements Handler<RoutingContext> {
 
   private static GatewayException notFound() {
     return new GatewayException(ErrorCode.FLOW_RUN_NOT_FOUND,
-        "No run with this id is visible to this API key; check the flow_run_id (runs are kept for a limited time).");
+        "No run with this id is visible to this API key; check the flow_run_id.");
   }
 }

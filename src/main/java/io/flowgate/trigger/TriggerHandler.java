@@ -13,6 +13,8 @@ import io.flowgate.http.JsonBodies;
 import io.flowgate.http.RequestContext;
 import io.flowgate.http.Responses;
 import io.flowgate.metrics.GatewayMetrics;
+import io.flowgate.http.RequestIds;
+import io.flowgate.runs.IdempotencyStore;
 import io.flowgate.runs.Run;
 import io.flowgate.runs.RunService;
 import io.vertx.core.Future;
@@ -33,17 +35,21 @@ import java.util.UUID;
 public final class TriggerHandler implements Handler<RoutingContext> {
   static final CharSequence X_API_KEY = HttpHeaders.createOptimized("X-API-Key");
   private static final String DEPLOYMENT = "fg.deployment";
+  private static final CharSequence IDEMPOTENCY_KEY = HttpHeaders.createOptimized("Idempotency-Key");
+  private static final CharSequence PREFERENCE_APPLIED = HttpHeaders.createOptimized("Preference-Applied");
 
   private final Catalog catalog;
   private final RunService runs;
+  private final IdempotencyStore idempotency;
   private final JsonBodies json;
   private final GatewayMetrics metrics;
   private final int defaultMaxBody;
 
-  public TriggerHandler(Catalog catalog, RunService runs, JsonBodies json, GatewayMetrics metrics,
-      int defaultMaxBody) {
+  public TriggerHandler(Catalog catalog, RunService runs, IdempotencyStore idempotency, JsonBodies json,
+      GatewayMetrics metrics, int defaultMaxBody) {
     this.catalog = catalog;
     this.runs = runs;
+    this.idempotency = idempotency;
     this.json = json;
     this.metrics = metrics;
     this.defaultMaxBody = defaultMaxBody;
@@ -58,6 +64,12 @@ public final class TriggerHandler implements Handler<RoutingContext> {
     // The body is read only once the deployment (and so its body limit) is known.
     request.pause();
     RequestContext ctx = RequestContext.of(rc);
+    rc.addBodyEndHandler(v -> {
+      Deployment d = rc.get(DEPLOYMENT);
+      String outcome = rc.response().getStatusCode() < 400 ? "ok" : rc.get(ErrorHandler.OUTCOME, "error");
+      metrics.triggerDone(d == null ? "none" : d.executionMode().wire(), d == null ? "none"
+          : d.deploymentType().wire(), outcome, ctx.startNanos());
+    });
     UUID deploymentId = parseUuid(rc.pathParam("deployment_id"));
     String apiKey = request.getHeader(X_API_KEY);
     Future<Catalog.Target> target = deploymentId == null
@@ -66,13 +78,7 @@ public final class TriggerHandler implements Handler<RoutingContext> {
     target
         .compose(t -> readInput(rc, t))
         .compose(call -> dispatch(rc, call))
-        .onFailure(cause -> {
-          GatewayException e = ErrorHandler.toGatewayException(cause, 500, rc);
-          Deployment d = rc.get(DEPLOYMENT);
-          metrics.triggerDone(d == null ? "none" : d.executionMode().wire(),
-              d == null ? "none" : d.deploymentType().wire(), e.code().outcome(), ctx.startNanos());
-          rc.fail(e);
-        });
+        .onFailure(rc::fail);
   }
 
   private Future<Call> readInput(RoutingContext rc, Catalog.Target target) {
@@ -118,30 +124,132 @@ public final class TriggerHandler implements Handler<RoutingContext> {
 
   private Future<Void> dispatch(RoutingContext rc, Call call) {
     Deployment d = call.deployment();
-    String mode = d.executionMode().wire();
-    String type = d.deploymentType().wire();
-    long start = RequestContext.of(rc).startNanos();
-    if (d.executionMode() != ExecutionMode.SYNC) {
-      // Async runs and Fast Mode are issues #3 and #4; refuse clearly rather than pretend.
+    if (d.executionMode() == ExecutionMode.FAST) {
+      // Fast Mode is issue #4; refuse clearly rather than pretend.
       return Future.failedFuture(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
-          "This gateway does not serve " + mode + " deployments yet; switch the deployment to sync.", 60));
+          "This gateway does not serve fast-mode deployments yet; switch the deployment to sync or async.", 60));
     }
-    Future<Run> run = d.deploymentType() == DeploymentType.SERVER
-        ? runs.runInProcess(d, call.plan(), call.input())
-        : runs.runQueued(d, call.input());
-    return run.map(r -> {
-      respond(rc, r);
-      metrics.triggerDone(mode, type, outcome(r), start);
-      return null;
+    Prefer prefer = Prefer.of(rc.request());
+    boolean async = d.executionMode() == ExecutionMode.ASYNC || prefer.respondAsync();
+    String idempotencyKey = IdempotencyStore.validate(rc.request().getHeader(IDEMPOTENCY_KEY));
+    String runId = RequestIds.random();
+    Future<IdempotencyStore.Claim> claim = idempotencyKey == null
+        ? Future.succeededFuture(new IdempotencyStore.Claim(true, runId))
+        : idempotency.claim(d.profileId(), d.id(), idempotencyKey, IdempotencyStore.fingerprint(call.input()), runId);
+    return claim.compose(c -> {
+      if (!c.fresh()) {
+        return attach(rc, call, c.runId(), async, prefer);
+      }
+      Future<Void> started = async ? startAsync(rc, call, c.runId(), prefer)
+          : startSync(rc, call, c.runId(), prefer, idempotencyKey != null);
+      return idempotencyKey == null ? started : started.recover(e -> {
+        // Not accepted: let a retry with the same key start over.
+        if (e instanceof GatewayException ge && ge.code() == ErrorCode.SERVICE_UNAVAILABLE) {
+          idempotency.release(d.profileId(), d.id(), idempotencyKey, c.runId());
+        }
+        return Future.failedFuture(e);
+      });
     });
   }
 
-  private static String outcome(Run run) {
-    return switch (run.status()) {
-      case COMPLETED -> "ok";
-      case TIMED_OUT -> ErrorCode.RUN_TIMEOUT.outcome();
-      default -> ErrorCode.FLOW_FAILED.outcome();
-    };
+  /** Async (or {@code Prefer: respond-async}): durably accepted, then 202 at once. */
+  private Future<Void> startAsync(RoutingContext rc, Call call, String runId, Prefer prefer) {
+    String mode = call.deployment().executionMode() == ExecutionMode.ASYNC ? "async" : "sync";
+    return runs.accept(call.deployment(), call.plan(), call.input(), runId, mode, true,
+            RequestContext.requestId(rc))
+        .onSuccess(v -> {
+          if (prefer.respondAsync()) {
+            rc.response().putHeader(PREFERENCE_APPLIED, "respond-async");
+          }
+          accepted(rc, runId, "queued");
+        });
+  }
+
+  /**
+   * Sync: a plain {@code server} run takes the in-process fast path; otherwise the run is accepted (queued, or
+   * tracked in-process) and waited for — at most its timeout, or {@code Prefer: wait} seconds, after which the
+   * caller gets 202 and the run goes on.
+   */
+  private Future<Void> startSync(RoutingContext rc, Call call, String runId, Prefer prefer, boolean idempotent) {
+    Deployment d = call.deployment();
+    if (d.deploymentType() == DeploymentType.SERVER && prefer.waitSeconds() == null && !idempotent) {
+      return runs.runInProcess(d, call.plan(), call.input(), runId).map(run -> {
+        respond(rc, run);
+        return null;
+      });
+    }
+    return runs.accept(d, call.plan(), call.input(), runId, "sync", false, RequestContext.requestId(rc))
+        .compose(v -> waitAndRespond(rc, d, runId, prefer));
+  }
+
+  /** A retry with a known Idempotency-Key: the same run, replayed when it has ended, waited for when it has not. */
+  private Future<Void> attach(RoutingContext rc, Call call, String runId, boolean async, Prefer prefer) {
+    return existingRun(runId, 20).compose(run -> {
+      if (run == null) {
+        return Future.failedFuture(GatewayException.retryAfter(ErrorCode.CONFLICT,
+            "A request with this Idempotency-Key is still being accepted; retry in a moment.", 1));
+      }
+      if (async) {
+        accepted(rc, runId, run.status().wire());
+        return Future.succeededFuture();
+      }
+      return waitAndRespond(rc, call.deployment(), runId, prefer);
+    });
+  }
+
+  /** The run a concurrent request is creating may take a moment to appear: look a few times, 100 ms apart. */
+  private Future<Run> existingRun(String runId, int triesLeft) {
+    return runs.find(runId).compose(run -> {
+      if (run != null || triesLeft <= 0) {
+        return Future.succeededFuture(run);
+      }
+      io.vertx.core.Promise<Run> later = io.vertx.core.Promise.promise();
+      io.vertx.core.Vertx.currentContext().owner().setTimer(100,
+          t -> existingRun(runId, triesLeft - 1).onComplete(later));
+      return later.future();
+    });
+  }
+
+  private Future<Void> waitAndRespond(RoutingContext rc, Deployment d, String runId, Prefer prefer) {
+    java.time.Duration timeout = runs.timeoutOf(d);
+    java.time.Duration hold = timeout;
+    boolean handOff = false;
+    if (prefer.waitSeconds() != null) {
+      java.time.Duration wanted = java.time.Duration.ofSeconds(Math.min(prefer.waitSeconds(),
+          runs.maxWait().toSeconds()));
+      if (wanted.compareTo(timeout) < 0) {
+        hold = wanted;
+        handOff = true;
+      }
+    }
+    boolean handOffAfter = handOff;
+    java.time.Duration held = hold;
+    return runs.awaitTerminal(runId, hold).compose(run -> {
+      if (run != null && run.status().terminal()) {
+        respond(rc, run);
+        return Future.succeededFuture();
+      }
+      if (handOffAfter) {
+        rc.response().putHeader(PREFERENCE_APPLIED, "wait=" + held.toSeconds());
+        accepted(rc, runId, run == null ? "queued" : run.status().wire());
+        return Future.succeededFuture();
+      }
+      return runs.timeOut(runId, timeout).map(ended -> {
+        respond(rc, ended);
+        return null;
+      });
+    });
+  }
+
+  /** 202 with the poll location, as aicuflow's async response. */
+  static void accepted(RoutingContext rc, String runId, String status) {
+    String poll = "/node/flow-runs/" + runId + "/";
+    rc.response().putHeader(HttpHeaders.LOCATION, poll);
+    Responses.success(rc, 202, new JsonObject()
+        .put("flow_run_id", runId)
+        .put("status", status)
+        .put("message", "Flow execution started. Use the flow_run_id to check status.")
+        .put("poll_url", poll));
   }
 
   static void respond(RoutingContext rc, Run run) {
@@ -153,7 +261,8 @@ public final class TriggerHandler implements Handler<RoutingContext> {
           run.toWire()));
       case CANCELLED -> rc.fail(GatewayException.withData(ErrorCode.FLOW_FAILED,
           "The run was cancelled before it completed.", run.toWire()));
-      default -> rc.fail(GatewayException.withData(ErrorCode.FLOW_FAILED, failureMessage(run), run.toWire()));
+      case FAILED -> rc.fail(GatewayException.withData(ErrorCode.FLOW_FAILED, failureMessage(run), run.toWire()));
+      default -> accepted(rc, run.id(), run.status().wire());
     }
   }
 

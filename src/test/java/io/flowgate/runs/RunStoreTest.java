@@ -1,0 +1,156 @@
+package io.flowgate.runs;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.flowgate.testsupport.TestBackends;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.ProtocolVersion;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * The run store's transitions against a real Redis: one terminal transition, fencing on the attempt, leases and
+ * their expiry, dead letters, restore.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class RunStoreTest {
+  private Vertx vertx;
+  private Redis redis;
+  private RunStore store;
+  private String prefix;
+
+  @BeforeAll
+  void start() {
+    vertx = Vertx.vertx();
+    redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(TestBackends.redisUrl())
+        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
+    prefix = TestBackends.newRedisPrefix("RunStoreTest");
+    store = new RunStore(redis, prefix, Duration.ofMinutes(5), Duration.ofSeconds(5));
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private Run queued() {
+    return new Run(UUID.randomUUID().toString(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), 1, "async",
+        "api", RunStatus.QUEUED, Instant.now(), null, null, null, null, null);
+  }
+
+  private RunStore.Start start(Run run, int maxDeliveries) {
+    return await(store.start(run.id(), "", Instant.now(), "node-a", System.currentTimeMillis() + 60_000,
+        maxDeliveries));
+  }
+
+  @Test
+  void a_run_has_exactly_one_terminal_transition() {
+    Run run = queued();
+    await(store.enqueue(run, new JsonObject().put("x", 1), "node-a", System.currentTimeMillis() + 60_000));
+    RunStore.Start s = start(run, 5);
+    assertThat(s.claimed()).isNotNull();
+    assertThat(s.claimed().attempt()).isEqualTo(1);
+    assertThat(s.claimed().input()).isEqualTo("{\"x\":1}");
+    JsonObject result = Run.result(new JsonObject().put("ok", true), new JsonObject(), null);
+    assertThat(await(store.finish(run.id(), RunStatus.COMPLETED, Instant.now(), result, 1, false))).isTrue();
+    assertThat(await(store.finish(run.id(), RunStatus.FAILED, Instant.now(), result, 1, false))).isFalse();
+    assertThat(await(store.finish(run.id(), RunStatus.CANCELLED, Instant.now(), result, null, true))).isFalse();
+    Run loaded = await(store.load(run.id()));
+    assertThat(loaded.status()).isEqualTo(RunStatus.COMPLETED);
+    assertThat(loaded.outputData()).isEqualTo(new JsonObject().put("ok", true));
+    // An ended run is not started again.
+    assertThat(start(run, 5).refusal()).isEqualTo("completed");
+  }
+
+  @Test
+  void a_stale_worker_cannot_finish_a_run_that_was_taken_over() {
+    Run run = queued();
+    await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000));
+    assertThat(start(run, 5).claimed().attempt()).isEqualTo(1);
+    // The lease expired and another worker started it again.
+    assertThat(start(run, 5).claimed().attempt()).isEqualTo(2);
+    JsonObject result = Run.result(new JsonObject(), new JsonObject(), null);
+    assertThat(await(store.finish(run.id(), RunStatus.COMPLETED, Instant.now(), result, 1, false))).isFalse();
+    assertThat(await(store.load(run.id())).status()).isEqualTo(RunStatus.RUNNING);
+    assertThat(await(store.finish(run.id(), RunStatus.COMPLETED, Instant.now(), result, 2, false))).isTrue();
+  }
+
+  @Test
+  void heartbeats_renew_only_leases_still_held_at_the_same_attempt() {
+    Run run = queued();
+    await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000));
+    start(run, 5);
+    assertThat(await(store.heartbeat("node-a", System.currentTimeMillis() + 60_000, Map.of(run.id(), 1)))).isEmpty();
+    assertThat(await(store.heartbeat("node-a", System.currentTimeMillis() + 60_000, Map.of(run.id(), 7))))
+        .containsExactly(run.id());
+    assertThat(await(store.heartbeat("node-b", System.currentTimeMillis() + 60_000, Map.of(run.id(), 1))))
+        .containsExactly(run.id());
+  }
+
+  @Test
+  void an_expired_lease_puts_the_run_back_on_the_queue_once() {
+    Run run = queued();
+    await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000));
+    await(store.start(run.id(), "", Instant.now(), "node-a", System.currentTimeMillis() - 1, 5));
+    long now = System.currentTimeMillis();
+    assertThat(await(store.expiredLeases(now, 100))).contains(run.id());
+    assertThat(await(store.requeue(run.id(), now))).isTrue();
+    assertThat(await(store.requeue(run.id(), now))).isFalse();
+    assertThat(await(store.load(run.id())).status()).isEqualTo(RunStatus.QUEUED);
+    assertThat(await(store.expiredLeases(now, 100))).doesNotContain(run.id());
+  }
+
+  @Test
+  void a_run_that_keeps_losing_its_worker_ends_failed_after_max_deliveries() {
+    Run run = queued();
+    await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000));
+    assertThat(start(run, 2).claimed()).isNotNull();
+    assertThat(start(run, 2).claimed()).isNotNull();
+    assertThat(start(run, 2).refusal()).isEqualTo("dead");
+    Run dead = await(store.load(run.id()));
+    assertThat(dead.status()).isEqualTo(RunStatus.FAILED);
+    assertThat(dead.error().getString("message")).contains("2 times");
+  }
+
+  @Test
+  void runs_past_their_deadline_are_found_until_they_end() {
+    Run run = queued();
+    await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() - 10));
+    assertThat(await(store.pastDeadline(System.currentTimeMillis(), 1000))).contains(run.id());
+    await(store.finish(run.id(), RunStatus.TIMED_OUT, Instant.now(), Run.result(null, new JsonObject(), null), null,
+        true));
+    assertThat(await(store.pastDeadline(System.currentTimeMillis(), 1000))).doesNotContain(run.id());
+  }
+
+  @Test
+  void restore_recreates_a_lost_run_only_when_redis_has_none() {
+    Run run = queued();
+    assertThat(await(store.restore(run, new JsonObject().put("a", 1), "node-a", System.currentTimeMillis() + 1000)))
+        .isTrue();
+    assertThat(await(store.restore(run, new JsonObject(), "node-a", System.currentTimeMillis() + 1000))).isFalse();
+    assertThat(await(store.load(run.id())).status()).isEqualTo(RunStatus.QUEUED);
+    String len = await(redis.send(Request.cmd(Command.XLEN).arg(prefix + "runs"))).toString();
+    assertThat(Integer.parseInt(len)).isGreaterThanOrEqualTo(1);
+  }
+}
