@@ -175,6 +175,7 @@ public final class ConfigLoader {
         new GatewayConfig.Runs(
             Duration.ofSeconds(r.number("runs", "default_timeout_seconds", 1, 7 * 86_400)),
             Duration.ofSeconds(r.number("runs", "state_ttl_seconds", 60, 90 * 86_400)),
+            Duration.ofSeconds(r.number("runs", "sync_state_ttl_seconds", 60, 90 * 86_400)),
             (int) r.number("runs", "worker_concurrency", 1, 100_000),
             Duration.ofMillis(r.number("runs", "queue_block_ms", 10, 60_000)),
             Duration.ofMillis(r.number("runs", "history_flush_ms", 10, 60_000)),

@@ -48,7 +48,7 @@ public record GatewayConfig(
   }
 
   /** Run execution and retention. */
-  public record Runs(Duration defaultTimeout, Duration stateTtl, int workerConcurrency, Duration queueBlock,
+  public record Runs(Duration defaultTimeout, Duration stateTtl, Duration syncStateTtl, int workerConcurrency, Duration queueBlock,
       Duration historyFlush, int historyBatchSize, Duration claimIdle, Duration heartbeat,
       int maxDeliveries, Duration reconcileInterval, Duration reconcileGrace, Duration reapInterval,
       Duration maxWait) {}

@@ -89,7 +89,8 @@ public final class RunStore {
       """);
 
   // The one terminal transition. KEYS: run, leases, deadlines, done channel, cancel channel. ARGV: status,
-  // finished_at, result, ttl, run id, attempt ('' = any: a timeout or a cancel), publish cancel ('1' or '0').
+  // finished_at, result, ttl, run id, attempt ('' = any: a timeout or a cancel), publish cancel ('1' or '0'),
+  // ttl of sync runs.
   private static final LuaScript FINISH = new LuaScript("""
       local st = redis.call('HGET', KEYS[1], 'status')
       if not st then return 0 end
@@ -97,7 +98,11 @@ public final class RunStore {
       if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[6] then return 0 end
       redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'result', ARGV[3])
       redis.call('HDEL', KEYS[1], 'input')
-      redis.call('EXPIRE', KEYS[1], ARGV[4])
+      if redis.call('HGET', KEYS[1], 'mode') == 'sync' then
+        redis.call('EXPIRE', KEYS[1], ARGV[8])
+      else
+        redis.call('EXPIRE', KEYS[1], ARGV[4])
+      end
       redis.call('ZREM', KEYS[2], ARGV[5])
       redis.call('ZREM', KEYS[3], ARGV[5])
       redis.call('PUBLISH', KEYS[4], ARGV[5])
@@ -167,9 +172,10 @@ public final class RunStore {
   private final String doneChannel;
   private final String cancelChannel;
   private final String ttlSeconds;
+  private final String syncTtlSeconds;
   private final Duration commandTimeout;
 
-  public RunStore(Redis redis, String prefix, Duration ttl, Duration commandTimeout) {
+  public RunStore(Redis redis, String prefix, Duration ttl, Duration syncTtl, Duration commandTimeout) {
     this.redis = redis;
     this.prefix = prefix;
     this.streamKey = prefix + "runs";
@@ -178,6 +184,7 @@ public final class RunStore {
     this.doneChannel = prefix + "done";
     this.cancelChannel = prefix + "cancel";
     this.ttlSeconds = Long.toString(ttl.toSeconds());
+    this.syncTtlSeconds = Long.toString(syncTtl.toSeconds());
     this.commandTimeout = commandTimeout;
   }
 
@@ -272,7 +279,7 @@ public final class RunStore {
       boolean stopExecution) {
     return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel), List.of(
         status.wire(), finishedAt.toString(), result.encode(), ttlSeconds, runId,
-        attempt == null ? "" : attempt.toString(), stopExecution ? "1" : "0"))
+        attempt == null ? "" : attempt.toString(), stopExecution ? "1" : "0", syncTtlSeconds))
         .map(r -> r != null && r.toInteger() == 1);
   }
 
@@ -285,7 +292,7 @@ public final class RunStore {
         run.mode(), run.type(), run.createdAt().toString(),
         run.startedAt() == null ? "" : run.startedAt().toString(),
         run.finishedAt() == null ? "" : run.finishedAt().toString(),
-        Run.result(run.outputData(), run.nodeOutputs(), run.error()).encode(), ttlSeconds))
+        Run.result(run.outputData(), run.nodeOutputs(), run.error()).encode(), syncTtlSeconds))
         .map(r -> r != null && r.toInteger() == 1);
   }
 

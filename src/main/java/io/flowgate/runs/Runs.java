@@ -28,7 +28,8 @@ public final class Runs {
     this.config = config;
     String nodeId = config.node().id();
     GatewayConfig.Runs r = config.runs();
-    RunStore store = new RunStore(redis, config.redis().keyPrefix(), r.stateTtl(), config.redis().commandTimeout());
+    RunStore store = new RunStore(redis, config.redis().keyPrefix(), r.stateTtl(), r.syncStateTtl(),
+        config.redis().commandTimeout());
     this.notices = new RunNotices(vertx, dedicated, store);
     this.service = new RunService(vertx, store, notices, executor, history, new AcceptLog(vertx, pool, nodeId),
         nodeId, r);

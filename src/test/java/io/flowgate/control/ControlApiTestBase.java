@@ -77,7 +77,7 @@ abstract class ControlApiTestBase {
         new GatewayConfig.Data(Path.of("target", "unused")),
         new GatewayConfig.Redis("redis://127.0.0.1:1", "fgtest:", 1, Duration.ofSeconds(1)),
         new GatewayConfig.Pg("postgresql://127.0.0.1:1/unused", 1, Duration.ofSeconds(5)),
-        new GatewayConfig.Runs(Duration.ofSeconds(60), Duration.ofSeconds(60), 1, Duration.ofSeconds(1),
+        new GatewayConfig.Runs(Duration.ofSeconds(60), Duration.ofSeconds(60), Duration.ofSeconds(60), 1, Duration.ofSeconds(1),
             Duration.ofMillis(200), 10, Duration.ofSeconds(30), Duration.ofSeconds(5), 5, Duration.ofSeconds(10),
             Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofSeconds(60)),
         new GatewayConfig.Flows(Duration.ofMillis(250), 200, Duration.ofSeconds(5), 1 << 20),

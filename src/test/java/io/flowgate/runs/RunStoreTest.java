@@ -38,7 +38,7 @@ class RunStoreTest {
     redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(TestBackends.redisUrl())
         .setPreferredProtocolVersion(ProtocolVersion.RESP2));
     prefix = TestBackends.newRedisPrefix("RunStoreTest");
-    store = new RunStore(redis, prefix, Duration.ofMinutes(5), Duration.ofSeconds(5));
+    store = new RunStore(redis, prefix, Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofSeconds(5));
   }
 
   @AfterAll
@@ -81,6 +81,27 @@ class RunStoreTest {
     assertThat(loaded.outputData()).isEqualTo(new JsonObject().put("ok", true));
     // An ended run is not started again.
     assertThat(start(run, 5).refusal()).isEqualTo("completed");
+  }
+
+  @Test
+  void ended_sync_runs_are_kept_for_the_sync_ttl_and_async_runs_for_the_longer_one() {
+    Run async = queued();
+    Run sync = new Run(UUID.randomUUID().toString(), async.profileId(), async.deploymentId(), async.flowId(), 1,
+        "sync", "api", RunStatus.QUEUED, Instant.now(), null, null, null, null, null);
+    JsonObject result = Run.result(new JsonObject(), new JsonObject(), null);
+    for (Run run : new Run[] {async, sync}) {
+      await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000));
+      // Queued runs never expire: they must not vanish before they run.
+      assertThat(ttl(run)).isEqualTo(-1);
+      start(run, 5);
+      await(store.finish(run.id(), RunStatus.COMPLETED, Instant.now(), result, 1, false));
+    }
+    assertThat(ttl(async)).isBetween(61L, 300L);
+    assertThat(ttl(sync)).isBetween(1L, 60L);
+  }
+
+  private long ttl(Run run) {
+    return await(redis.send(Request.cmd(Command.TTL).arg(prefix + "run:" + run.id()))).toLong();
   }
 
   @Test
