@@ -175,6 +175,30 @@ class AsyncRunsTest {
   }
 
   @Test
+  void a_queued_run_cancelled_before_any_worker_took_it_never_runs() {
+    String runId = UUID.randomUUID().toString();
+    JsonObject deployment = http.admin("GET", "/api/v1/deployments/" + asyncApi.id(), null, ADMIN).data();
+    String prefix = gateway.config().redis().keyPrefix();
+    long now = System.currentTimeMillis();
+    // Queued, as the accept leaves it, but its queue entry not yet delivered (every worker busy).
+    await(gateway.gateway().redis().send(Request.cmd(Command.HSET).arg(prefix + "run:" + runId)
+        .arg("status").arg("queued").arg("profile").arg("00000000-0000-0000-0000-000000000000")
+        .arg("deployment").arg(asyncApi.id()).arg("flow_id").arg(deployment.getString("flow_id"))
+        .arg("flow_version").arg(deployment.getInteger("flow_version")).arg("mode").arg("async").arg("type").arg("api")
+        .arg("created_at").arg(java.time.Instant.now().toString()).arg("input").arg("{\"n\": 1}")
+        .arg("deadline").arg(now + 60_000).arg("attempt").arg(0)));
+    Reply cancel = http.send("POST", "/node/flow-runs/" + runId + "/cancel", null, "X-API-Key", asyncApi.apiKey());
+    assertThat(cancel.data().getString("status")).isEqualTo("cancelled");
+    // Now a worker receives the entry: it must not run the cancelled run.
+    await(gateway.gateway().redis().send(Request.cmd(Command.XADD).arg(prefix + "runs").arg("*").arg("run")
+        .arg(runId)));
+    Reply later = poll(runId, asyncApi.apiKey(), 1);
+    assertThat(later.data().getString("status")).isEqualTo("cancelled");
+    assertThat(later.data().getString("started_at")).isNull();
+    assertThat(later.data().getJsonObject("output_data")).isNull();
+  }
+
+  @Test
   void cancelling_a_completed_run_returns_it_unchanged() {
     Reply r = http.trigger(syncServer.id(), syncServer.apiKey(), "{\"input_data\": {\"n\": 2}}");
     String runId = r.data().getString("flow_run_id");
