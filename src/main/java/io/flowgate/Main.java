@@ -5,6 +5,7 @@ import io.flowgate.backends.EmbeddedBackends;
 import io.flowgate.config.ConfigException;
 import io.flowgate.config.ConfigLoader;
 import io.flowgate.config.GatewayConfig;
+import io.flowgate.inference.reference.ReferenceInferenceServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Vertx;
@@ -14,6 +15,7 @@ import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import io.vertx.micrometer.VertxPrometheusOptions;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +34,12 @@ public final class Main {
     if (args.length > 0 && (args[0].equals("--help") || args[0].equals("-h"))) {
       System.out.println("usage: java -jar flowgate.jar            start a gateway node (conf/flowgate.yaml, "
           + "FLOWGATE_* env)");
+      System.out.println("       java -jar flowgate.jar reference-inference --port N [--boot-seconds S] [--host H]"
+          + "   the reference iris inference server (--help for more)");
+      return;
+    }
+    if (args.length > 0 && args[0].equals("reference-inference")) {
+      ReferenceInferenceServer.main(Arrays.copyOfRange(args, 1, args.length));
       return;
     }
     if (args.length > 0) {
