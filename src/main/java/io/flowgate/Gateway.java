@@ -13,11 +13,15 @@ import io.flowgate.flow.FlowLimits;
 import io.flowgate.flow.NodeServices;
 import io.flowgate.flow.NodeTypes;
 import io.flowgate.http.JsonBodies;
+import io.flowgate.inference.InferenceServerRepository;
+import io.flowgate.inference.InferenceServers;
+import io.flowgate.inference.InferenceSettings;
 import io.flowgate.metrics.GatewayMetrics;
 import io.flowgate.runs.IdempotencyStore;
 import io.flowgate.runs.RunHistoryRepository;
 import io.flowgate.runs.RunService;
 import io.flowgate.runs.Runs;
+import io.flowgate.trigger.FastModeHandler;
 import io.flowgate.trigger.FlowRunsHandler;
 import io.flowgate.trigger.TriggerHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -64,6 +68,7 @@ public final class Gateway {
   private HttpClientAgent http;
   private Runs runs;
   private RunHistoryRepository history;
+  private InferenceServers inference;
   private int port;
 
   private Gateway(Vertx vertx, GatewayConfig config) {
@@ -111,6 +116,8 @@ public final class Gateway {
     GatewayMetrics metrics = new GatewayMetrics(registry);
     JsonBodies json = new JsonBodies(config.http().maxJsonDepth(), config.http().maxBodyBytes());
     history = new RunHistoryRepository(vertx, pool, config.node().id(), config.runs().historyBatchSize());
+    // Fast Mode: this node's inference runtime (replicas, breakers, launched processes).
+    inference = new InferenceServers(vertx, new InferenceServerRepository(pool), InferenceSettings.of(config));
 
     return Migrations.migrate(pool)
         .compose(applied -> listenForChanges(pgOptions, catalog))
@@ -126,12 +133,13 @@ public final class Gateway {
           RunService service = runs.service();
           IdempotencyStore idempotency = new IdempotencyStore(redis, config.redis().keyPrefix(), Duration.ofHours(24));
           TriggerHandler trigger = new TriggerHandler(catalog, service, idempotency, json, metrics,
-              config.http().maxBodyBytes());
+              config.http().maxBodyBytes(), new FastModeHandler(inference));
           FlowRunsHandler flowRuns = new FlowRunsHandler(catalog, service);
           int instances = config.http().eventLoops() > 0 ? config.http().eventLoops()
               : Runtime.getRuntime().availableProcessors();
           return vertx.deployVerticle(() -> new GatewayVerticle(config, trigger, flowRuns,
-                  () -> ControlApi.router(vertx, config, pool, nodeTypes), rc -> dropCachesOnWrite(rc, catalog),
+                  () -> ControlApi.router(vertx, config, pool, nodeTypes, inference),
+                  rc -> dropCachesOnWrite(rc, catalog),
                   this::ready, chosen, registry),
               new DeploymentOptions().setInstances(instances));
         })
@@ -157,7 +165,10 @@ public final class Gateway {
           catalog.clear();
           return Math.min(5_000L, 100L << Math.min(retries, 6));
         });
-    subscriber.channel("flowgate_changes").handler(catalog::onChange);
+    subscriber.channel("flowgate_changes").handler(payload -> {
+      catalog.onChange(payload);
+      inference.onChange(payload);
+    });
     return subscriber.connect();
   }
 
@@ -220,6 +231,8 @@ public final class Gateway {
       undeploy = undeploy.compose(v -> vertx.undeploy(id).recover(e -> Future.succeededFuture()));
     }
     return undeploy
+        .compose(v -> inference == null ? Future.succeededFuture()
+            : inference.close().recover(e -> Future.succeededFuture()))
         .compose(v -> runs == null ? Future.succeededFuture() : runs.close().recover(e -> Future.succeededFuture()))
         .compose(v -> history == null ? Future.succeededFuture() : history.close().recover(e -> Future.succeededFuture()))
         .compose(v -> subscriber == null ? Future.succeededFuture() : subscriber.close().recover(e -> Future.succeededFuture()))

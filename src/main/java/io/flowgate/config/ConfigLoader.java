@@ -194,7 +194,19 @@ public final class ConfigLoader {
             (int) r.number("flows", "http_max_response_bytes", 1024, Integer.MAX_VALUE)),
         new GatewayConfig.Cache(Duration.ofSeconds(r.number("cache", "ttl_seconds", 1, 86_400))),
         new GatewayConfig.Declarations(Path.of(r.text("declarations", "dir", true))),
-        new GatewayConfig.Logging(r.bool("logging", "json")));
+        new GatewayConfig.Logging(r.bool("logging", "json")),
+        new GatewayConfig.Inference(
+            Duration.ofMillis(r.number("inference", "health_interval_ms", 10, 3_600_000)),
+            Duration.ofMillis(r.number("inference", "check_timeout_ms", 10, 600_000)),
+            Duration.ofMillis(r.number("inference", "connect_timeout_ms", 10, 600_000)),
+            (int) r.number("inference", "max_response_bytes", 1024, Integer.MAX_VALUE),
+            (int) r.number("inference", "breaker_failures", 1, 100_000),
+            Duration.ofMillis(r.number("inference", "breaker_window_ms", 1000, 3_600_000)),
+            Duration.ofMillis(r.number("inference", "breaker_reset_ms", 10, 3_600_000)),
+            (int) r.number("inference", "max_held_requests", 0, 1_000_000),
+            (int) r.number("inference", "pool_size", 1, 10_000),
+            (int) r.number("inference", "pool_wait_queue", 0, 1_000_000),
+            Duration.ofMillis(r.number("inference", "boot_estimate_ms", 0, 3_600_000))));
     if (config.runs().heartbeat().compareTo(config.runs().claimIdle()) >= 0) {
       problems.add("runs.heartbeat_ms must be shorter than runs.claim_idle_ms, or live runs would be taken over");
     }

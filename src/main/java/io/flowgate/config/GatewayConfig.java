@@ -9,7 +9,13 @@ import java.time.Duration;
  */
 public record GatewayConfig(
     Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows, Cache cache,
-    Declarations declarations, Logging logging) {
+    Declarations declarations, Logging logging, Inference inference) {
+
+  /** The configuration without an {@code inference} section: its defaults. */
+  public GatewayConfig(Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows,
+      Cache cache, Declarations declarations, Logging logging) {
+    this(http, admin, node, data, redis, pg, runs, flows, cache, declarations, logging, Inference.defaults());
+  }
 
   /** The HTTP server of the gateway. */
   public record Http(String host, int port, int eventLoops, int maxBodyBytes, int maxHeaderBytes, int maxJsonDepth,
@@ -66,10 +72,27 @@ public record GatewayConfig(
   /** Log format. */
   public record Logging(boolean json) {}
 
+  /**
+   * The inference runtime of Fast Mode (per-server settings such as timeout_ms and max_in_flight live on the server):
+   * readiness check cadence and deadline, connect timeout, the largest answer read, the per-replica circuit breaker
+   * (failures within a window open it; reset after), requests held by X-Wait-For-Ready per server, keep-alive
+   * connections and pool wait queue per replica, and the assumed boot time before one is observed.
+   */
+  public record Inference(Duration healthInterval, Duration checkTimeout, Duration connectTimeout,
+      int maxResponseBytes, int breakerFailures, Duration breakerWindow, Duration breakerReset, int maxHeldRequests,
+      int poolSize, int poolWaitQueue, Duration bootEstimate) {
+    /** The shipped defaults of {@code conf/flowgate.yaml}. */
+    public static Inference defaults() {
+      return new Inference(Duration.ofMillis(1000), Duration.ofMillis(2000), Duration.ofMillis(1000), 10_485_760, 5,
+          Duration.ofSeconds(10), Duration.ofSeconds(5), 1024, 64, 256, Duration.ofSeconds(10));
+    }
+  }
+
   /** A copy with other backends (used by Main once the embedded servers have started, and by tests). */
   public GatewayConfig withBackends(String redisUrl, String pgUrl) {
     return new GatewayConfig(http, admin, node,
         data, new Redis(redisUrl, redis.keyPrefix(), redis.poolSize(), redis.commandTimeout()),
-        new Pg(pgUrl, pg.poolSize(), pg.statementTimeout()), runs, flows, cache, declarations, logging);
+        new Pg(pgUrl, pg.poolSize(), pg.statementTimeout()), runs, flows, cache, declarations, logging,
+        inference);
   }
 }

@@ -7,6 +7,8 @@ import io.flowgate.deployments.FlowRepository;
 import io.flowgate.deployments.ProfileRepository;
 import io.flowgate.flow.NodeTypes;
 import io.flowgate.http.ErrorHandler;
+import io.flowgate.inference.InferenceServerRepository;
+import io.flowgate.inference.InferenceServers;
 import io.flowgate.http.JsonBodies;
 import io.flowgate.http.Problems;
 import io.flowgate.http.RequestContext;
@@ -34,6 +36,8 @@ import io.vertx.sqlclient.Pool;
  *       {@code POST /deployments/{id}/redeploy}, {@code POST|GET /deployments/{id}/api-keys}</li>
  *   <li>{@code GET /deployments/{id}/runs} (recent runs, newest first, paged by cursor)</li>
  *   <li>{@code POST|GET /api-keys}, {@code POST /api-keys/{id}/deactivate|activate}, {@code DELETE /api-keys/{id}}</li>
+ *   <li>{@code POST|GET /inference-servers}, {@code GET|DELETE /inference-servers/{id}},
+ *       {@code POST /inference-servers/{id}/start|stop}</li>
  * </ul>
  * Build one router per verticle instance; its handlers run on that instance's event loop. Event-loop only.
  */
@@ -44,7 +48,14 @@ public final class ControlApi {
   private ControlApi() {
   }
 
+  /** The control plane without an inference runtime: inference server reads then say {@code stopped}. */
   public static Router router(Vertx vertx, GatewayConfig config, Pool pool, NodeTypes nodeTypes) {
+    return router(vertx, config, pool, nodeTypes, null);
+  }
+
+  /** The control plane; {@code inference} is this node's inference runtime (live states, start/stop). */
+  public static Router router(Vertx vertx, GatewayConfig config, Pool pool, NodeTypes nodeTypes,
+      InferenceServers inference) {
     ProfileRepository profiles = new ProfileRepository(pool);
     FlowRepository flowRepository = new FlowRepository(pool);
     ApiKeyRepository keyRepository = new ApiKeyRepository(pool);
@@ -52,7 +63,10 @@ public final class ControlApi {
     ControlRequests requests = new ControlRequests(new JsonBodies(config.http().maxJsonDepth(), MAX_BODY_BYTES));
 
     FlowHandlers flows = new FlowHandlers(vertx, nodeTypes, flowRepository, requests);
-    DeploymentHandlers deployments = new DeploymentHandlers(deploymentRepository, keyRepository, requests);
+    InferenceServerRepository inferenceRepository = new InferenceServerRepository(pool);
+    DeploymentHandlers deployments = new DeploymentHandlers(deploymentRepository, keyRepository, requests,
+        inferenceRepository);
+    InferenceServerHandlers inferenceServers = new InferenceServerHandlers(inferenceRepository, inference, requests);
     ApiKeyHandlers keys = new ApiKeyHandlers(keyRepository, requests);
     ProfileHandlers profileHandlers = new ProfileHandlers(profiles, requests);
     RunHandlers runs = new RunHandlers(deploymentRepository, new RunHistoryQuery(pool));
@@ -84,6 +98,13 @@ public final class ControlApi {
     router.post("/api-keys/:id/deactivate").handler(keys::deactivate);
     router.post("/api-keys/:id/activate").handler(keys::activate);
     router.delete("/api-keys/:id").handler(keys::delete);
+
+    router.post("/inference-servers").handler(inferenceServers::create);
+    router.get("/inference-servers").handler(inferenceServers::list);
+    router.get("/inference-servers/:id").handler(inferenceServers::get);
+    router.delete("/inference-servers/:id").handler(inferenceServers::delete);
+    router.post("/inference-servers/:id/start").handler(inferenceServers::start);
+    router.post("/inference-servers/:id/stop").handler(inferenceServers::stop);
 
     // Unknown paths and methods answer problem+json like every other control-plane error, not Vert.x Web's HTML.
     router.errorHandler(404, rc -> unrouted(rc, 404));

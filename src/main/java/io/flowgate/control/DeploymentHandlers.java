@@ -8,7 +8,9 @@ import io.flowgate.deployments.Deployment;
 import io.flowgate.deployments.DeploymentRepository;
 import io.flowgate.deployments.DeploymentSettings;
 import io.flowgate.deployments.NewApiKey;
+import io.flowgate.deployments.ExecutionMode;
 import io.flowgate.deployments.NewDeployment;
+import io.flowgate.inference.InferenceServerRepository;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -25,11 +27,14 @@ final class DeploymentHandlers {
   private final DeploymentRepository deployments;
   private final ApiKeyRepository keys;
   private final ControlRequests requests;
+  private final InferenceServerRepository inferenceServers;
 
-  DeploymentHandlers(DeploymentRepository deployments, ApiKeyRepository keys, ControlRequests requests) {
+  DeploymentHandlers(DeploymentRepository deployments, ApiKeyRepository keys, ControlRequests requests,
+      InferenceServerRepository inferenceServers) {
     this.deployments = deployments;
     this.keys = keys;
     this.requests = requests;
+    this.inferenceServers = inferenceServers;
   }
 
   /** {@code POST /deployments} → 201 with the deployment plus {@code api_key}, {@code api_key_id}. */
@@ -37,7 +42,9 @@ final class DeploymentHandlers {
     ControlRequests.reply(rc, 201, () -> {
       UUID profileId = Caller.of(rc).profileId();
       DeploymentSettings settings = DeploymentSettings.parse(requests.body(rc, "the deployment"), false);
-      return deployments.create(profileId, settings).map(NewDeployment::toJson);
+      Future<Void> checked = settings.executionMode() == ExecutionMode.FAST
+          ? checkInferenceServer(profileId, settings) : Future.succeededFuture();
+      return checked.compose(v -> deployments.create(profileId, settings)).map(NewDeployment::toJson);
     });
   }
 
@@ -62,7 +69,8 @@ final class DeploymentHandlers {
       UUID id = ControlRequests.pathId(rc, "id", "deployment");
       UUID profileId = Caller.of(rc).profileId();
       DeploymentSettings settings = DeploymentSettings.parse(requests.body(rc, "the deployment settings"), true);
-      return deployments.patch(profileId, id, settings).map(Deployment::toJson);
+      return checkInferenceServer(profileId, settings).compose(v -> deployments.patch(profileId, id, settings))
+          .map(Deployment::toJson);
     });
   }
 
@@ -102,6 +110,18 @@ final class DeploymentHandlers {
       return deployments.get(profileId, id).compose(d -> d == null ? Future.failedFuture(notFound(id))
           : keys.listForDeployment(profileId, id).map(list -> ControlRequests.items(list, ApiKey::toJson)));
     });
+  }
+
+  /** A named inference server must exist in the caller's profile (400 naming the field otherwise). */
+  private Future<Void> checkInferenceServer(UUID profileId, DeploymentSettings settings) {
+    UUID serverId = settings.inferenceServerId();
+    if (serverId == null) {
+      return Future.succeededFuture();
+    }
+    return inferenceServers.get(profileId, serverId).compose(server -> server != null ? Future.succeededFuture()
+        : Future.failedFuture(new GatewayException(ErrorCode.INVALID_REQUEST, "\"inference_server_id\": no "
+            + "inference server " + serverId + " exists in this profile; create one with POST "
+            + "/api/v1/inference-servers.")));
   }
 
   static GatewayException notFound(UUID id) {

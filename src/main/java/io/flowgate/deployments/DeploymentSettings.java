@@ -250,6 +250,16 @@ public final class DeploymentSettings {
     return (UUID) values.get("flow_id");
   }
 
+  /** The inference server the client named, or null. */
+  public UUID inferenceServerId() {
+    return (UUID) values.get("inference_server_id");
+  }
+
+  /** The execution mode the client asked for, or null (keep the default or the current one). */
+  public ExecutionMode executionMode() {
+    return (ExecutionMode) values.get("execution_mode");
+  }
+
   /** The flow version the client asked to pin, or null (pin the latest). */
   public Integer flowVersion() {
     return (Integer) values.get("flow_version");

@@ -17,7 +17,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class ErrorHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorHandler.class);
-  private static final long DRAIN_LIMIT = 64 * 1024;
+  // Draining a refused body up to this size keeps the connection and lets the client read the answer cleanly.
+  private static final long DRAIN_LIMIT = 2 * 1024 * 1024;
   /** Where the rendered error's code is left on the context, for handlers that record metrics at the end. */
   public static final String OUTCOME = "fg.outcome";
 

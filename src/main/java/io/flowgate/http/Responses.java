@@ -23,6 +23,17 @@ public final class Responses {
         .appendBuffer(SUFFIX);
   }
 
+  /** The envelope around {@code data}, JSON already encoded (a run's stored wire form): spliced in, not re-encoded. */
+  public static Buffer envelope(Buffer data) {
+    return Buffer.buffer(PREFIX.length() + data.length() + 1).appendBuffer(PREFIX).appendBuffer(data)
+        .appendBuffer(SUFFIX);
+  }
+
+  /** {@link #success(RoutingContext, int, JsonObject)} with {@code data} encoded already. */
+  public static void success(RoutingContext rc, int status, Buffer data) {
+    send(rc.response(), status, envelope(data), RequestContext.requestId(rc));
+  }
+
   public static void success(RoutingContext rc, int status, JsonObject data) {
     send(rc.response(), status, envelope(data), RequestContext.requestId(rc));
   }

@@ -1,6 +1,7 @@
 package io.flowgate.runs;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -24,7 +25,8 @@ final class LuaScript {
     this.sha = sha1(source);
   }
 
-  Future<Response> run(Redis redis, List<String> keys, List<String> args) {
+  /** Runs the script; each argument is a String or, to pass bytes without a String copy, a Buffer. */
+  Future<Response> run(Redis redis, List<String> keys, List<?> args) {
     return redis.send(request(Command.EVALSHA, sha, keys, args)).recover(e -> {
       if (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")) {
         return redis.send(request(Command.EVAL, source, keys, args));
@@ -33,13 +35,17 @@ final class LuaScript {
     });
   }
 
-  private static Request request(Command command, String script, List<String> keys, List<String> args) {
+  private static Request request(Command command, String script, List<String> keys, List<?> args) {
     Request r = Request.cmd(command).arg(script).arg(keys.size());
     for (String k : keys) {
       r.arg(k);
     }
-    for (String a : args) {
-      r.arg(a);
+    for (Object a : args) {
+      if (a instanceof Buffer b) {
+        r.arg(b);
+      } else {
+        r.arg((String) a);
+      }
     }
     return r;
   }

@@ -46,12 +46,16 @@ public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Int
     return Duration.between(from, finishedAt).toNanos() / 1e9;
   }
 
-  /** The run stored in a Redis hash (see {@link RunStore}); null when the hash is empty (expired or unknown). */
+  /**
+   * The run stored in a Redis hash (see {@link RunStore}); null when the hash is empty (expired or unknown). An ended
+   * run holds its result either as {@code result} or inside its stored wire form ({@code wire}).
+   */
   static Run fromHash(String id, Map<String, String> h) {
     if (h == null || h.isEmpty() || h.get("status") == null || h.get("deployment") == null) {
       return null;
     }
-    JsonObject result = h.get("result") == null ? null : new JsonObject(h.get("result"));
+    String stored = h.get("result") != null ? h.get("result") : h.get("wire");
+    JsonObject result = stored == null ? null : new JsonObject(stored);
     return new Run(id,
         UUID.fromString(h.get("profile")),
         UUID.fromString(h.get("deployment")),

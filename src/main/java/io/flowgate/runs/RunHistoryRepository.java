@@ -24,10 +24,18 @@ import org.slf4j.LoggerFactory;
 public final class RunHistoryRepository {
   private static final Logger LOG = LoggerFactory.getLogger(RunHistoryRepository.class);
   private static final int MAX_BUFFERED = 200_000;
+  // One statement per flush whatever its size: the rows travel as one array per column (jsonb as text, cast here).
   private static final String UPSERT = """
       INSERT INTO run_history (id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type,
         status, error, node_id, created_at, started_at, finished_at, duration_ms, output_data, node_outputs)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+      SELECT id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, status,
+        error::jsonb, $10::text, created_at, started_at, finished_at, duration_ms, output_data::jsonb,
+        node_outputs::jsonb
+      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], $8::text[],
+        $9::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::float8[], $15::text[],
+        $16::text[])
+        AS u(id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, status, error,
+          created_at, started_at, finished_at, duration_ms, output_data, node_outputs)
       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error, node_id = EXCLUDED.node_id,
         started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
         output_data = EXCLUDED.output_data, node_outputs = EXCLUDED.node_outputs
@@ -79,28 +87,7 @@ public final class RunHistoryRepository {
       batch.add(r);
     }
     size.addAndGet(-batch.size());
-    List<Tuple> rows = new ArrayList<>(batch.size());
-    for (Run r : batch) {
-      JsonObject error = r.error();
-      rows.add(Tuple.tuple()
-          .addUUID(java.util.UUID.fromString(r.id()))
-          .addUUID(r.profileId())
-          .addUUID(r.deploymentId())
-          .addUUID(r.flowId())
-          .addInteger(r.flowVersion())
-          .addString(r.mode())
-          .addString(r.type())
-          .addString(r.status().wire())
-          .addValue(error)
-          .addString(nodeId)
-          .addOffsetDateTime(odt(r.createdAt()))
-          .addOffsetDateTime(odt(r.startedAt()))
-          .addOffsetDateTime(odt(r.finishedAt()))
-          .addDouble(r.durationSeconds() == null ? null : r.durationSeconds() * 1000)
-          .addValue(r.outputData())
-          .addValue(r.nodeOutputs()));
-    }
-    return pool.preparedQuery(UPSERT).executeBatch(rows)
+    return pool.preparedQuery(UPSERT).execute(rows(batch))
         .<Void>mapEmpty()
         .onFailure(e -> {
           LOG.warn("writing {} run history rows failed, will retry: {}", batch.size(), e.getMessage());
@@ -110,6 +97,62 @@ public final class RunHistoryRepository {
         })
         .andThen(ar -> flushing.set(false))
         .compose(v -> pending.isEmpty() ? Future.succeededFuture() : flush(), e -> Future.succeededFuture());
+  }
+
+  /**
+   * The batch as one array per column. A run recorded twice in one batch keeps its last record, as statements run
+   * in order would (one INSERT … ON CONFLICT cannot touch a row twice).
+   */
+  private Tuple rows(List<Run> batch) {
+    java.util.Map<String, Run> last = new java.util.LinkedHashMap<>();
+    for (Run r : batch) {
+      last.put(r.id(), r);
+    }
+    int n = last.size();
+    java.util.UUID[] ids = new java.util.UUID[n];
+    java.util.UUID[] profiles = new java.util.UUID[n];
+    java.util.UUID[] deployments = new java.util.UUID[n];
+    java.util.UUID[] flows = new java.util.UUID[n];
+    Integer[] versions = new Integer[n];
+    String[] modes = new String[n];
+    String[] types = new String[n];
+    String[] statuses = new String[n];
+    String[] errors = new String[n];
+    OffsetDateTime[] created = new OffsetDateTime[n];
+    OffsetDateTime[] started = new OffsetDateTime[n];
+    OffsetDateTime[] finished = new OffsetDateTime[n];
+    Double[] durations = new Double[n];
+    String[] outputs = new String[n];
+    String[] nodes = new String[n];
+    int i = 0;
+    for (Run r : last.values()) {
+      ids[i] = java.util.UUID.fromString(r.id());
+      profiles[i] = r.profileId();
+      deployments[i] = r.deploymentId();
+      flows[i] = r.flowId();
+      versions[i] = r.flowVersion();
+      modes[i] = r.mode();
+      types[i] = r.type();
+      statuses[i] = r.status().wire();
+      errors[i] = encode(r.error());
+      created[i] = odt(r.createdAt());
+      started[i] = odt(r.startedAt());
+      finished[i] = odt(r.finishedAt());
+      Double seconds = r.durationSeconds();
+      durations[i] = seconds == null ? null : seconds * 1000;
+      outputs[i] = encode(r.outputData());
+      nodes[i] = encode(r.nodeOutputs());
+      i++;
+    }
+    return Tuple.tuple().addArrayOfUUID(ids).addArrayOfUUID(profiles).addArrayOfUUID(deployments)
+        .addArrayOfUUID(flows).addArrayOfInteger(versions).addArrayOfString(modes).addArrayOfString(types)
+        .addArrayOfString(statuses).addArrayOfString(errors).addString(nodeId).addArrayOfOffsetDateTime(created)
+        .addArrayOfOffsetDateTime(started).addArrayOfOffsetDateTime(finished).addArrayOfDouble(durations)
+        .addArrayOfString(outputs).addArrayOfString(nodes);
+  }
+
+  private static String encode(JsonObject json) {
+    return json == null ? null : json.encode();
   }
 
   /** An accepted run that PostgreSQL does not know to have ended, with what it takes to queue it again. */

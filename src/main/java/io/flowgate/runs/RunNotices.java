@@ -5,6 +5,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
@@ -92,16 +93,18 @@ final class RunNotices {
       return;
     }
     String channel = msg.get(1).toString();
-    String runId = msg.get(2).toString();
     if (channel.equals(store.doneChannel())) {
-      wake(runId);
+      Buffer payload = msg.get(2).toBuffer();
+      int space = indexOf(payload, 0);
+      String runId = space < 0 ? payload.toString() : payload.getString(0, space);
+      wake(runId, space < 0 ? null : payload, space);
       // A run that ended elsewhere (cancelled, timed out, taken over) must not go on here.
       RunControl control = executing.get(runId);
       if (control != null) {
         control.cancel("ended elsewhere");
       }
     } else if (channel.equals(store.cancelChannel())) {
-      RunControl control = executing.get(runId);
+      RunControl control = executing.get(msg.get(2).toString());
       if (control != null) {
         control.cancel("stopped");
       }
@@ -109,27 +112,67 @@ final class RunNotices {
   }
 
   private void wake(String runId) {
+    wake(runId, null, -1);
+  }
+
+  /** Wakes the run's waiters, with what the notice {@code payload} carries when it is the long form. */
+  private void wake(String runId, Buffer payload, int firstSpace) {
     List<Waiter> list = waiters.remove(runId);
-    if (list != null) {
-      for (Waiter w : list) {
-        w.context.runOnContext(v -> w.promise.tryComplete());
+    if (list == null) {
+      return;
+    }
+    Ended ended = null;
+    if (payload != null) {
+      int second = indexOf(payload, firstSpace + 1);
+      RunStatus status = second < 0 ? null : RunStatus.fromWire(payload.getString(firstSpace + 1, second));
+      if (status != null && status.terminal()) {
+        ended = new Ended(status, payload.getBuffer(second + 1, payload.length()));
       }
+    }
+    Ended result = ended;
+    for (Waiter w : list) {
+      w.context.runOnContext(v -> w.promise.tryComplete(result));
     }
   }
 
-  /** A waiting caller and the context its request runs on, where its promise must complete. */
-  private record Waiter(Context context, Promise<Void> promise) {}
+  private static int indexOf(Buffer b, int from) {
+    for (int i = from; i < b.length(); i++) {
+      if (b.getByte(i) == ' ') {
+        return i;
+      }
+    }
+    return -1;
+  }
 
-  /** A future completed when the run ends. Register before reading the run's status, then read it. */
-  Future<Void> awaitDone(String runId) {
-    Promise<Void> promise = Promise.promise();
+  /**
+   * The done notice of a run: {@code <run id>}, or {@code <run id> <status> <wire form>} when the node that ended it
+   * had its wire form at hand and it is small ({@link RunStore#NOTICE_MAX_WIRE_BYTES}: every node hears every notice);
+   * every node reads the run id up to the first space.
+   */
+  static Buffer donePayload(String runId, RunStatus status, Buffer wire) {
+    String head = runId + ' ' + status.wire() + ' ';
+    return Buffer.buffer(head.length() + wire.length()).appendString(head).appendBuffer(wire);
+  }
+
+  /** What a long done notice carried: the run's terminal status and wire form. */
+  record Ended(RunStatus status, Buffer wire) {}
+
+  /** A waiting caller and the context its request runs on, where its promise must complete. */
+  private record Waiter(Context context, Promise<Ended> promise) {}
+
+  /**
+   * A future completed when the run ends, with what the notice carried (null when it named the run only, or when
+   * the waiter was woken after a reconnect). Register before reading the run's status, then read it.
+   */
+  Future<Ended> awaitDone(String runId) {
+    Promise<Ended> promise = Promise.promise();
     waiters.computeIfAbsent(runId, k -> new CopyOnWriteArrayList<>())
         .add(new Waiter(vertx.getOrCreateContext(), promise));
     return promise.future();
   }
 
   /** Drops the waiters of a run nobody waits for any more (timed out). */
-  void forget(String runId, Future<Void> waiter) {
+  void forget(String runId, Future<Ended> waiter) {
     waiters.computeIfPresent(runId, (k, list) -> {
       list.removeIf(w -> w.promise.future() == waiter);
       return list.isEmpty() ? null : list;

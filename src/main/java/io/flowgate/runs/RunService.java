@@ -11,6 +11,7 @@ import io.flowgate.flow.FlowResult;
 import io.flowgate.flow.RunControl;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -76,7 +77,7 @@ public final class RunService {
    * The fast path of a plain sync {@code server} run: executes here and now, and writes its state to Redis once,
    * when it ends. Completes with the ended run.
    */
-  public Future<Run> runInProcess(Deployment deployment, FlowPlan plan, JsonObject input, String runId) {
+  public Future<RunView> runInProcess(Deployment deployment, FlowPlan plan, JsonObject input, String runId) {
     Instant created = Instant.now();
     Duration timeout = timeoutOf(deployment);
     RunControl control = new RunControl();
@@ -85,9 +86,11 @@ public final class RunService {
           Run run = new Run(runId, deployment.profileId(), deployment.id(), deployment.flowId(),
               deployment.flowVersion(), "sync", deployment.deploymentType().wire(), outcome.status, created, created,
               Instant.now(), outcome.output(), outcome.nodes(), outcome.error);
-          return store.save(run).map(saved -> {
+          // Encoded once: stored in Redis and spliced into the response as these bytes.
+          Buffer wire = run.toWire().toBuffer();
+          return store.save(run, wire).map(saved -> {
             history.record(run);
-            return run;
+            return RunView.of(run, wire);
           });
         });
   }
@@ -136,7 +139,8 @@ public final class RunService {
     Duration timeout = Duration.ofMillis(deadlineEpochMs - run.createdAt().toEpochMilli());
     Instant started = Instant.now();
     execute(plan, input, run.id(), control, System.nanoTime() + Math.max(1, remainingMs) * 1_000_000L, timeout)
-        .compose(outcome -> finish(run, started, outcome, attempt))
+        // The run's record shows started_at as accepted (ACCEPT_LOCAL writes created_at).
+        .compose(outcome -> finish(run, started, run.createdAt(), outcome, attempt))
         .onComplete(ar -> {
           held.remove(run.id());
           if (ar.failed()) {
@@ -146,11 +150,17 @@ public final class RunService {
         });
   }
 
-  /** Writes the terminal state of a run this node executed; records history if this was the transition. */
-  Future<Boolean> finish(Run run, Instant started, Outcome outcome, int attempt) {
+  /**
+   * Writes the terminal state of a run this node executed, as its wire form (encoded once here, sent on with the done
+   * notice); records history if this was the transition. {@code recordStartedAt} is the run's started_at as its
+   * Redis record shows it (the first attempt's start), which its wire form shows too.
+   */
+  Future<Boolean> finish(Run run, Instant started, Instant recordStartedAt, Outcome outcome, int attempt) {
     Instant finished = Instant.now();
-    return store.finish(run.id(), outcome.status, finished, Run.result(outcome.output(), outcome.nodes(),
-            outcome.error), attempt, false)
+    Buffer wire = new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(), run.mode(),
+        run.type(), outcome.status, run.createdAt(), recordStartedAt, finished, outcome.output(), outcome.nodes(),
+        outcome.error).toWire().toBuffer();
+    return store.finishWithWire(run.id(), outcome.status, finished, wire, attempt)
         .onSuccess(won -> {
           if (won) {
             history.record(new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
@@ -164,19 +174,44 @@ public final class RunService {
    * Waits until the run has ended or {@code max} has passed; completes with the run as it then is (null when it is
    * unknown). Wakes on the completion notice; no polling of Redis.
    */
-  public Future<Run> awaitTerminal(String runId, Duration max) {
-    Future<Void> done = notices.awaitDone(runId);
-    return find(runId).compose(run -> {
+  public Future<RunView> awaitTerminal(String runId, Duration max) {
+    Future<RunNotices.Ended> done = notices.awaitDone(runId);
+    return view(runId).compose(run -> {
       if (run == null || run.status().terminal() || max.isZero()) {
         notices.forget(runId, done);
         return Future.succeededFuture(run);
       }
-      return done.timeout(max.toMillis(), TimeUnit.MILLISECONDS)
-          .transform(ar -> {
-            notices.forget(runId, done);
-            return find(runId);
-          });
+      return waitFor(runId, done, max);
     });
+  }
+
+  /**
+   * {@link #accept} a sync run and wait until it has ended or {@code max} has passed, as {@link #awaitTerminal}. The
+   * waiter is registered before the run is accepted, so the notice cannot be missed and the run is not read first;
+   * when the notice carries the run's wire form, it is not read at all.
+   */
+  public Future<RunView> acceptAndAwait(Deployment deployment, FlowPlan plan, JsonObject input, String runId,
+      String requestId, Duration max) {
+    Future<RunNotices.Ended> done = notices.awaitDone(runId);
+    return accept(deployment, plan, input, runId, "sync", false, requestId).transform(ar -> {
+      if (ar.failed() || max.isZero()) {
+        notices.forget(runId, done);
+        return ar.failed() ? Future.failedFuture(ar.cause()) : view(runId);
+      }
+      return waitFor(runId, done, max);
+    });
+  }
+
+  private Future<RunView> waitFor(String runId, Future<RunNotices.Ended> done, Duration max) {
+    return done.timeout(max.toMillis(), TimeUnit.MILLISECONDS)
+        .transform(ar -> {
+          notices.forget(runId, done);
+          if (ar.succeeded() && ar.result() != null) {
+            return Future.succeededFuture(RunView.ofWire(runId, null, null, ar.result().status(),
+                ar.result().wire()));
+          }
+          return view(runId);
+        });
   }
 
   /**
@@ -213,6 +248,14 @@ public final class RunService {
   public Future<Run> find(String runId) {
     return store.load(runId).compose(run -> run != null ? Future.succeededFuture(run)
         : history.find(runId).recover(e -> Future.failedFuture(GatewayException.retryAfter(
+            ErrorCode.SERVICE_UNAVAILABLE, "flowgate cannot reach its database right now; retry in a few seconds.",
+            2))));
+  }
+
+  /** {@link #find} as a {@link RunView}: an ended run's stored wire form is not decoded. */
+  public Future<RunView> view(String runId) {
+    return store.loadView(runId).compose(run -> run != null ? Future.succeededFuture(run)
+        : history.find(runId).map(RunView::of).recover(e -> Future.failedFuture(GatewayException.retryAfter(
             ErrorCode.SERVICE_UNAVAILABLE, "flowgate cannot reach its database right now; retry in a few seconds.",
             2))));
   }

@@ -3,6 +3,7 @@ package io.flowgate.runs;
 import io.flowgate.ErrorCode;
 import io.flowgate.GatewayException;
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -58,7 +59,8 @@ public final class RunStore {
 
   // KEYS: run, stream, leases, deadlines, done channel. ARGV: started_at, worker, lease expiry, entry id, group,
   // max deliveries, run id, finished result for a dead letter.
-  // Returns {'running', attempt, input, deployment, flow_id, flow_version, deadline, created_at, profile, mode} when
+  // Returns {'running', attempt, input, deployment, flow_id, flow_version, deadline, created_at, profile, mode, type,
+  // started_at (of the first attempt: what the run's record shows)} when
   // the run may start, {'dead'} when it has used up its deliveries, or {status} when it must not run.
   private static final LuaScript START = new LuaScript("""
       if ARGV[4] ~= '' then
@@ -85,18 +87,20 @@ public final class RunStore {
         redis.call('HGET', KEYS[1], 'deployment'), redis.call('HGET', KEYS[1], 'flow_id'),
         redis.call('HGET', KEYS[1], 'flow_version'), redis.call('HGET', KEYS[1], 'deadline'),
         redis.call('HGET', KEYS[1], 'created_at'), redis.call('HGET', KEYS[1], 'profile'),
-        redis.call('HGET', KEYS[1], 'mode'), redis.call('HGET', KEYS[1], 'type')}
+        redis.call('HGET', KEYS[1], 'mode'), redis.call('HGET', KEYS[1], 'type'),
+        redis.call('HGET', KEYS[1], 'started_at')}
       """);
 
   // The one terminal transition. KEYS: run, leases, deadlines, done channel, cancel channel. ARGV: status,
   // finished_at, result, ttl, run id, attempt ('' = any: a timeout or a cancel), publish cancel ('1' or '0'),
-  // ttl of sync runs.
+  // ttl of sync runs, the field ARGV[3] goes to ('result', or 'wire' when it is the run's whole wire form),
+  // the done notice ('' = the run id alone; see RunNotices).
   private static final LuaScript FINISH = new LuaScript("""
       local st = redis.call('HGET', KEYS[1], 'status')
       if not st then return 0 end
       if st ~= 'queued' and st ~= 'running' then return 0 end
       if ARGV[6] ~= '' and redis.call('HGET', KEYS[1], 'attempt') ~= ARGV[6] then return 0 end
-      redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], 'result', ARGV[3])
+      redis.call('HSET', KEYS[1], 'status', ARGV[1], 'finished_at', ARGV[2], ARGV[9], ARGV[3])
       redis.call('HDEL', KEYS[1], 'input')
       if redis.call('HGET', KEYS[1], 'mode') == 'sync' then
         redis.call('EXPIRE', KEYS[1], ARGV[8])
@@ -105,12 +109,12 @@ public final class RunStore {
       end
       redis.call('ZREM', KEYS[2], ARGV[5])
       redis.call('ZREM', KEYS[3], ARGV[5])
-      redis.call('PUBLISH', KEYS[4], ARGV[5])
+      if ARGV[10] ~= '' then redis.call('PUBLISH', KEYS[4], ARGV[10]) else redis.call('PUBLISH', KEYS[4], ARGV[5]) end
       if ARGV[7] == '1' then redis.call('PUBLISH', KEYS[5], ARGV[5]) end
       return 1
       """);
 
-  // A plain sync server run is written once, when it ends.
+  // A plain sync server run is written once, when it ends, with its wire form (which holds its result).
   private static final LuaScript SAVE = new LuaScript("""
       if redis.call('EXISTS', KEYS[1]) == 1 then
         local st = redis.call('HGET', KEYS[1], 'status')
@@ -118,7 +122,7 @@ public final class RunStore {
       end
       redis.call('HSET', KEYS[1], 'status', ARGV[1], 'profile', ARGV[2], 'deployment', ARGV[3], 'flow_id', ARGV[4],
         'flow_version', ARGV[5], 'mode', ARGV[6], 'type', ARGV[7], 'created_at', ARGV[8], 'started_at', ARGV[9],
-        'finished_at', ARGV[10], 'result', ARGV[11])
+        'finished_at', ARGV[10], 'wire', ARGV[11])
       redis.call('EXPIRE', KEYS[1], ARGV[12])
       return 1
       """);
@@ -163,6 +167,10 @@ public final class RunStore {
       redis.call('XADD', KEYS[2], '*', 'run', ARGV[11])
       return 1
       """);
+
+  // Every node hears every done notice: a run whose wire form is larger is announced by its id alone, and its waiters
+  // read it from its hash.
+  static final int NOTICE_MAX_WIRE_BYTES = 8 * 1024;
 
   private final Redis redis;
   private final String prefix;
@@ -210,7 +218,7 @@ public final class RunStore {
     return redis;
   }
 
-  private Future<Response> run(LuaScript script, List<String> keys, List<String> args) {
+  private Future<Response> run(LuaScript script, List<String> keys, List<?> args) {
     return script.run(redis, keys, args).timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .recover(RunStore::unavailable);
   }
@@ -244,7 +252,7 @@ public final class RunStore {
 
   /** What a worker needs to execute a run it has started. */
   record Claimed(int attempt, String input, String deploymentId, String flowId, String flowVersion,
-      long deadlineEpochMs, String createdAt, String profileId, String mode, String type) {}
+      long deadlineEpochMs, String createdAt, String profileId, String mode, String type, String startedAt) {}
 
   /** The outcome of {@link #start}: the run to execute, or why there is none. */
   record Start(Claimed claimed, String refusal) {}
@@ -267,7 +275,8 @@ public final class RunStore {
           }
           return new Start(new Claimed(Integer.parseInt(r.get(1).toString()), str(r.get(2)), str(r.get(3)),
               str(r.get(4)), str(r.get(5)), r.get(6) == null ? 0L : Long.parseLong(r.get(6).toString()),
-              str(r.get(7)), str(r.get(8)), str(r.get(9)), str(r.get(10))), null);
+              str(r.get(7)), str(r.get(8)), str(r.get(9)), str(r.get(10)), r.size() > 11 ? str(r.get(11)) : null),
+              null);
         });
   }
 
@@ -279,12 +288,25 @@ public final class RunStore {
       boolean stopExecution) {
     return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel), List.of(
         status.wire(), finishedAt.toString(), result.encode(), ttlSeconds, runId,
-        attempt == null ? "" : attempt.toString(), stopExecution ? "1" : "0", syncTtlSeconds))
+        attempt == null ? "" : attempt.toString(), stopExecution ? "1" : "0", syncTtlSeconds, "result", ""))
+        .map(r -> r != null && r.toInteger() == 1);
+  }
+
+  /**
+   * {@link #finish} by the worker that executed the run (fenced on {@code attempt}), storing the run's wire form
+   * {@code wire} (which holds its result) and, up to {@link #NOTICE_MAX_WIRE_BYTES}, sending it with the done notice,
+   * so that the waiting node answers from the notice without reading the run back.
+   */
+  Future<Boolean> finishWithWire(String runId, RunStatus status, Instant finishedAt, Buffer wire, int attempt) {
+    return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel), List.of(
+        status.wire(), finishedAt.toString(), wire, ttlSeconds, runId, Integer.toString(attempt), "0",
+        syncTtlSeconds, "wire", wire.length() <= NOTICE_MAX_WIRE_BYTES ? RunNotices.donePayload(runId, status, wire)
+            : ""))
         .map(r -> r != null && r.toInteger() == 1);
   }
 
   /** Writes a plain sync run that ran in-process and has ended; false when a terminal state was already there. */
-  Future<Boolean> save(Run run) {
+  Future<Boolean> save(Run run, Buffer wire) {
     return run(SAVE, List.of(runKey(run.id())), List.of(
         run.status().wire(), run.profileId().toString(), run.deploymentId().toString(),
         run.flowId() == null ? "" : run.flowId().toString(),
@@ -292,7 +314,7 @@ public final class RunStore {
         run.mode(), run.type(), run.createdAt().toString(),
         run.startedAt() == null ? "" : run.startedAt().toString(),
         run.finishedAt() == null ? "" : run.finishedAt().toString(),
-        Run.result(run.outputData(), run.nodeOutputs(), run.error()).encode(), syncTtlSeconds))
+        wire, syncTtlSeconds))
         .map(r -> r != null && r.toInteger() == 1);
   }
 
@@ -356,6 +378,43 @@ public final class RunStore {
     return redis.send(Request.cmd(Command.HGETALL).arg(runKey(runId)))
         .timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
         .map(r -> Run.fromHash(runId, toMap(r)))
+        .recover(RunStore::unavailable);
+  }
+
+  /**
+   * The run with this id as an answer needs it, or null when Redis has none: an ended run with a stored wire form is
+   * answered from those bytes without decoding them.
+   */
+  Future<RunView> loadView(String runId) {
+    return redis.send(Request.cmd(Command.HGETALL).arg(runKey(runId)))
+        .timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+        .map(r -> {
+          if (r == null || r.size() == 0) {
+            return null;
+          }
+          String status = null;
+          String profile = null;
+          String deployment = null;
+          Buffer wire = null;
+          for (int i = 0; i + 1 < r.size(); i += 2) {
+            String field = r.get(i).toString();
+            Response value = r.get(i + 1);
+            switch (field) {
+              case "status" -> status = str(value);
+              case "profile" -> profile = str(value);
+              case "deployment" -> deployment = str(value);
+              case "wire" -> wire = value == null ? null : value.toBuffer();
+              default -> {
+              }
+            }
+          }
+          RunStatus s = RunStatus.fromWire(status);
+          if (wire != null && s != null && s.terminal() && profile != null && deployment != null) {
+            return RunView.ofWire(runId, java.util.UUID.fromString(profile), java.util.UUID.fromString(deployment), s,
+                wire);
+          }
+          return RunView.of(Run.fromHash(runId, toMap(r)));
+        })
         .recover(RunStore::unavailable);
   }
 

@@ -217,7 +217,9 @@ public final class RunWorkerVerticle extends VerticleBase {
             System.nanoTime() + Math.max(1, remainingMs) * 1_000_000L, timeout))
         .recover(e -> Future.succeededFuture(new RunService.Outcome(RunStatus.FAILED, null,
             new JsonObject().put("message", "The run could not start: " + e.getMessage()))))
-        .compose(outcome -> service.finish(run, started, outcome, c.attempt()))
+        .compose(outcome -> service.finish(run, started,
+            c.startedAt() == null || c.startedAt().isEmpty() ? started : Instant.parse(c.startedAt()), outcome,
+            c.attempt()))
         .<Void>mapEmpty()
         .andThen(ar -> service.release(runId));
   }

@@ -7,6 +7,7 @@ import io.flowgate.deployments.Catalog;
 import io.flowgate.http.Responses;
 import io.flowgate.runs.Run;
 import io.flowgate.runs.RunService;
+import io.flowgate.runs.RunView;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -37,10 +38,10 @@ public final class FlowRunsHandler {
         rc.fail(e);
         return;
       }
-      visibleRun(rc)
+      visibleView(rc)
           .compose(run -> run.status().terminal() || wait.isZero() ? Future.succeededFuture(run)
               : runs.awaitTerminal(run.id(), wait))
-          .onSuccess(run -> Responses.success(rc, 200, run.toWire()))
+          .onSuccess(run -> Responses.success(rc, 200, run.wire()))
           .onFailure(rc::fail);
     };
   }
@@ -62,6 +63,16 @@ public final class FlowRunsHandler {
                 : Future.failedFuture(notFound())));
   }
 
+  /** As {@link #visibleRun}, answered from the run's stored wire form when it has one (no decode, no re-encode). */
+  private Future<RunView> visibleView(RoutingContext rc) {
+    String runId = rc.pathParam("flow_run_id");
+    return catalog.authenticate(rc.request().getHeader(TriggerHandler.X_API_KEY))
+        .compose(key -> TriggerHandler.parseUuid(runId) == null
+            ? Future.failedFuture(notFound())
+            : runs.view(runId).compose(run -> run != null && visible(key, run.profileId(), run.deploymentId())
+                ? Future.succeededFuture(run) : Future.failedFuture(notFound())));
+  }
+
   static Duration waitParam(String value, Duration max) {
     if (value == null || value.isEmpty()) {
       return Duration.ZERO;
@@ -79,8 +90,11 @@ public final class FlowRunsHandler {
   }
 
   private static boolean visible(ApiKey key, Run run) {
-    return run != null && key.profileId().equals(run.profileId())
-        && (key.deploymentId() == null || key.deploymentId().equals(run.deploymentId()));
+    return run != null && visible(key, run.profileId(), run.deploymentId());
+  }
+
+  private static boolean visible(ApiKey key, java.util.UUID profileId, java.util.UUID deploymentId) {
+    return key.profileId().equals(profileId) && (key.deploymentId() == null || key.deploymentId().equals(deploymentId));
   }
 
   private static GatewayException notFound() {

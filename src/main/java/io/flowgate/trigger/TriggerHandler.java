@@ -17,6 +17,7 @@ import io.flowgate.http.RequestIds;
 import io.flowgate.runs.IdempotencyStore;
 import io.flowgate.runs.Run;
 import io.flowgate.runs.RunService;
+import io.flowgate.runs.RunView;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpHeaders;
@@ -44,9 +45,17 @@ public final class TriggerHandler implements Handler<RoutingContext> {
   private final JsonBodies json;
   private final GatewayMetrics metrics;
   private final int defaultMaxBody;
+  private final FastModeHandler fast;
 
   public TriggerHandler(Catalog catalog, RunService runs, IdempotencyStore idempotency, JsonBodies json,
       GatewayMetrics metrics, int defaultMaxBody) {
+    this(catalog, runs, idempotency, json, metrics, defaultMaxBody, null);
+  }
+
+  /** With {@code fast} null, fast-mode deployments are refused with 503. */
+  public TriggerHandler(Catalog catalog, RunService runs, IdempotencyStore idempotency, JsonBodies json,
+      GatewayMetrics metrics, int defaultMaxBody, FastModeHandler fast) {
+    this.fast = fast;
     this.catalog = catalog;
     this.runs = runs;
     this.idempotency = idempotency;
@@ -125,7 +134,9 @@ public final class TriggerHandler implements Handler<RoutingContext> {
   private Future<Void> dispatch(RoutingContext rc, Call call) {
     Deployment d = call.deployment();
     if (d.executionMode() == ExecutionMode.FAST) {
-      // Fast Mode is issue #4; refuse clearly rather than pretend.
+      if (fast != null) {
+        return fast.handle(rc, d, call.input());
+      }
       return Future.failedFuture(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
           "This gateway does not serve fast-mode deployments yet; switch the deployment to sync or async.", 60));
     }
@@ -178,8 +189,9 @@ public final class TriggerHandler implements Handler<RoutingContext> {
         return null;
       });
     }
-    return runs.accept(d, call.plan(), call.input(), runId, "sync", false, RequestContext.requestId(rc))
-        .compose(v -> waitAndRespond(rc, d, runId, prefer));
+    Hold hold = hold(d, prefer);
+    return runs.acceptAndAwait(d, call.plan(), call.input(), runId, RequestContext.requestId(rc), hold.hold())
+        .compose(run -> respondWhenEnded(rc, runId, run, hold));
   }
 
   /** A retry with a known Idempotency-Key: the same run, replayed when it has ended, waited for when it has not. */
@@ -210,34 +222,42 @@ public final class TriggerHandler implements Handler<RoutingContext> {
     });
   }
 
-  private Future<Void> waitAndRespond(RoutingContext rc, Deployment d, String runId, Prefer prefer) {
+  /**
+   * How long a sync caller is held: the run's timeout, or less with {@code Prefer: wait}, after which the caller is
+   * handed off (202) rather than the run timed out.
+   */
+  private record Hold(java.time.Duration hold, boolean handOff, java.time.Duration timeout) {}
+
+  private Hold hold(Deployment d, Prefer prefer) {
     java.time.Duration timeout = runs.timeoutOf(d);
-    java.time.Duration hold = timeout;
-    boolean handOff = false;
     if (prefer.waitSeconds() != null) {
       java.time.Duration wanted = java.time.Duration.ofSeconds(Math.min(prefer.waitSeconds(),
           runs.maxWait().toSeconds()));
       if (wanted.compareTo(timeout) < 0) {
-        hold = wanted;
-        handOff = true;
+        return new Hold(wanted, true, timeout);
       }
     }
-    boolean handOffAfter = handOff;
-    java.time.Duration held = hold;
-    return runs.awaitTerminal(runId, hold).compose(run -> {
-      if (run != null && run.status().terminal()) {
-        respond(rc, run);
-        return Future.succeededFuture();
-      }
-      if (handOffAfter) {
-        rc.response().putHeader(PREFERENCE_APPLIED, "wait=" + held.toSeconds());
-        accepted(rc, runId, run == null ? "queued" : run.status().wire());
-        return Future.succeededFuture();
-      }
-      return runs.timeOut(runId, timeout).map(ended -> {
-        respond(rc, ended);
-        return null;
-      });
+    return new Hold(timeout, false, timeout);
+  }
+
+  private Future<Void> waitAndRespond(RoutingContext rc, Deployment d, String runId, Prefer prefer) {
+    Hold hold = hold(d, prefer);
+    return runs.awaitTerminal(runId, hold.hold()).compose(run -> respondWhenEnded(rc, runId, run, hold));
+  }
+
+  private Future<Void> respondWhenEnded(RoutingContext rc, String runId, RunView run, Hold hold) {
+    if (run != null && run.status().terminal()) {
+      respond(rc, run);
+      return Future.succeededFuture();
+    }
+    if (hold.handOff()) {
+      rc.response().putHeader(PREFERENCE_APPLIED, "wait=" + hold.hold().toSeconds());
+      accepted(rc, runId, run == null ? "queued" : run.status().wire());
+      return Future.succeededFuture();
+    }
+    return runs.timeOut(runId, hold.timeout()).map(ended -> {
+      respond(rc, RunView.of(ended));
+      return null;
     });
   }
 
@@ -252,22 +272,24 @@ public final class TriggerHandler implements Handler<RoutingContext> {
         .put("poll_url", poll));
   }
 
-  static void respond(RoutingContext rc, Run run) {
+  static void respond(RoutingContext rc, RunView run) {
     switch (run.status()) {
-      case COMPLETED -> Responses.success(rc, 200, run.toWire());
+      case COMPLETED -> Responses.success(rc, 200, run.wire());
       case TIMED_OUT -> rc.fail(GatewayException.withData(ErrorCode.RUN_TIMEOUT,
           "The run passed this deployment's timeout and was stopped; poll /node/flow-runs/" + run.id()
               + "/ for its record, or raise timeout_seconds.",
-          run.toWire()));
+          run.wireJson()));
       case CANCELLED -> rc.fail(GatewayException.withData(ErrorCode.FLOW_FAILED,
-          "The run was cancelled before it completed.", run.toWire()));
-      case FAILED -> rc.fail(GatewayException.withData(ErrorCode.FLOW_FAILED, failureMessage(run), run.toWire()));
+          "The run was cancelled before it completed.", run.wireJson()));
+      case FAILED -> {
+        JsonObject wire = run.wireJson();
+        rc.fail(GatewayException.withData(ErrorCode.FLOW_FAILED, failureMessage(wire.getJsonObject("error")), wire));
+      }
       default -> accepted(rc, run.id(), run.status().wire());
     }
   }
 
-  private static String failureMessage(Run run) {
-    JsonObject error = run.error();
+  private static String failureMessage(JsonObject error) {
     if (error == null) {
       return "The flow failed.";
     }

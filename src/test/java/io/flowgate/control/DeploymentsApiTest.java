@@ -58,8 +58,11 @@ class DeploymentsApiTest extends ControlApiTestBase {
 
   @Test
   void a_fast_deployment_needs_no_flow() {
+    String server = admin(HttpMethod.POST, "/inference-servers", new JsonObject().put("name", "iris")
+        .put("protocol", "passthrough").put("replicas", new JsonArray().add("http://127.0.0.1:9001")))
+        .data().getString("id");
     Reply reply = admin(HttpMethod.POST, "/deployments", new JsonObject().put("execution_mode", "fast")
-        .put("name", "iris").put("inference_server_id", UUID.randomUUID().toString()));
+        .put("name", "iris").put("inference_server_id", server));
     assertThat(reply.status()).isEqualTo(201);
     assertThat(reply.data().getValue("flow_id")).isNull();
   }

@@ -1,0 +1,208 @@
+package io.flowgate.inference;
+
+import io.flowgate.ErrorCode;
+import io.flowgate.GatewayException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The inference runtime of this node (DESIGN §1.4, §3): one live {@code ServerRuntime} per inference server in use,
+ * created on first use from PostgreSQL and dropped or rebuilt when a change notice ({@link #onChange}) or the
+ * periodic re-read says the server is gone or different. Forwarding ({@link #infer}) is what fast-mode triggers and
+ * the {@code inference} node call. Thread-safe: shared by every event loop; futures complete on the caller's context.
+ */
+public final class InferenceServers {
+  private static final Logger LOG = LoggerFactory.getLogger(InferenceServers.class);
+  private static final String CHANGE_PREFIX = "inference_servers:";
+
+  private final Vertx vertx;
+  private final InferenceServerRepository repository;
+  private final InferenceSettings settings;
+  private final Map<UUID, ServerRuntime> runtimes = new ConcurrentHashMap<>();
+  private final Context home;
+  private volatile long revalidateTimer = -1;
+  private volatile boolean closed;
+
+  public InferenceServers(Vertx vertx, InferenceServerRepository repository, InferenceSettings settings) {
+    this.vertx = vertx;
+    this.repository = repository;
+    this.settings = settings;
+    // Construct off any verticle (as Gateway does at start): this context then belongs to no deployment, so the
+    // checks, timers and process handling on it outlive the HTTP verticles until close().
+    this.home = vertx.getOrCreateContext();
+    home.runOnContext(v -> {
+      if (!closed) {
+        revalidateTimer = vertx.setPeriodic(settings.revalidateInterval().toMillis(), id -> revalidate());
+      }
+    });
+  }
+
+  /** The node-wide settings. */
+  public InferenceSettings settings() {
+    return settings;
+  }
+
+  /**
+   * Forwards {@code inputData} to the server {@code serverId} of profile {@code profileId}: the prediction, or a
+   * {@link GatewayException} with {@code inference_booting}/{@code inference_unavailable} (503, with Retry-After),
+   * {@code inference_error} (502), {@code inference_timeout} (504) or {@code invalid_input} (400, an input the
+   * protocol cannot carry). With {@code waitSeconds} above 0 a request that finds no ready replica waits up to that
+   * long for one.
+   */
+  public Future<InferenceResult> infer(UUID profileId, UUID serverId, JsonObject inputData, int waitSeconds) {
+    ServerRuntime runtime = runtimes.get(serverId);
+    if (runtime != null) {
+      if (!runtime.spec.profileId().equals(profileId)) {
+        return Future.failedFuture(missing(serverId));
+      }
+      Future<Void> first = runtime.firstCheck();
+      return first.isComplete() ? runtime.infer(inputData, waitSeconds)
+          : first.compose(v -> runtime.infer(inputData, waitSeconds));
+    }
+    return repository.findById(serverId)
+        .recover(e -> Future.failedFuture(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
+            "flowgate cannot reach its database right now; retry in a few seconds.", 2)))
+        .compose(spec -> {
+          if (spec == null || !spec.profileId().equals(profileId)) {
+            return Future.failedFuture(missing(serverId));
+          }
+          ServerRuntime loaded = runtimeFor(spec);
+          return loaded.firstCheck().compose(v -> loaded.infer(inputData, waitSeconds));
+        });
+  }
+
+  private static GatewayException missing(UUID serverId) {
+    return new GatewayException(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server " + serverId + " this "
+        + "deployment forwards to does not exist any more; point the deployment at another one.");
+  }
+
+  /** The live runtime of {@code spec}, created (and its checks started) if this node has none yet. */
+  ServerRuntime runtimeFor(InferenceServerSpec spec) {
+    if (closed) {
+      throw new GatewayException(ErrorCode.SERVICE_UNAVAILABLE, "flowgate is shutting down; retry on another node.");
+    }
+    ServerRuntime existing = runtimes.get(spec.id());
+    if (existing != null && sameDefinition(existing.spec, spec)) {
+      return existing;
+    }
+    ServerRuntime fresh = new ServerRuntime(vertx, home, spec, settings);
+    ServerRuntime previous = existing == null ? runtimes.putIfAbsent(spec.id(), fresh)
+        : runtimes.replace(spec.id(), existing, fresh) ? existing : runtimes.get(spec.id());
+    if (existing == null && previous != null) {
+      fresh.close();
+      return previous;
+    }
+    if (existing != null) {
+      existing.close();
+    }
+    return fresh;
+  }
+
+  /**
+   * {@code spec}'s wire form with this node's live view: {@code state} of the server and {@code replicas} as
+   * {@code [{"url", "state", "since", "circuit", "outstanding", "reason"?, "pid"?, "restarts"?}]}.
+   */
+  public JsonObject describe(InferenceServerSpec spec) {
+    JsonObject json = spec.toJson();
+    JsonObject live = runtimeFor(spec).describe();
+    json.put("state", live.getString("state"));
+    json.put("replicas", live.getJsonArray("replicas"));
+    json.put("in_flight", live.getInteger("in_flight"));
+    json.put("held", live.getInteger("held"));
+    return json;
+  }
+
+  /**
+   * The first-round readiness of {@code spec} (so that a read right after creation shows the checked state), then
+   * {@link #describe}.
+   */
+  public Future<JsonObject> describeChecked(InferenceServerSpec spec) {
+    return runtimeFor(spec).firstCheck().map(v -> describe(spec));
+  }
+
+  /** Starts the server on this node (a launched one launches its replicas now). */
+  public Future<Void> start(InferenceServerSpec spec) {
+    return runtimeFor(spec).start();
+  }
+
+  /** Stops the server on this node until started again (a launched one stops its processes). */
+  public Future<Void> stop(InferenceServerSpec spec) {
+    return runtimeFor(spec).stop();
+  }
+
+  /** Drops the server's runtime here (after a delete): held requests fail, launched processes stop. */
+  public Future<Void> forget(UUID id) {
+    ServerRuntime runtime = runtimes.remove(id);
+    return runtime == null ? Future.succeededFuture() : runtime.close();
+  }
+
+  /**
+   * A change notice from PostgreSQL ({@code flowgate_changes}): a server this node runs is re-read, and dropped or
+   * rebuilt when it was deleted or changed. Other payloads are ignored.
+   */
+  public void onChange(String payload) {
+    if (payload == null || !payload.startsWith(CHANGE_PREFIX)) {
+      return;
+    }
+    UUID id;
+    try {
+      id = UUID.fromString(payload.substring(CHANGE_PREFIX.length()));
+    } catch (IllegalArgumentException e) {
+      return;
+    }
+    if (runtimes.containsKey(id)) {
+      reload(id);
+    }
+  }
+
+  private void reload(UUID id) {
+    repository.findById(id).onSuccess(spec -> {
+      ServerRuntime current = runtimes.get(id);
+      if (current == null || closed) {
+        return;
+      }
+      if (spec == null) {
+        LOG.info("inference server {} was deleted: stopping it on this node", id);
+        forget(id);
+      } else if (!sameDefinition(current.spec, spec)) {
+        runtimeFor(spec);
+      }
+    }).onFailure(e -> LOG.debug("could not re-read inference server {}: {}", id, e.toString()));
+  }
+
+  /** The safety net under change notices (missed while the listener reconnected). */
+  private void revalidate() {
+    for (UUID id : new ArrayList<>(runtimes.keySet())) {
+      reload(id);
+    }
+  }
+
+  private static boolean sameDefinition(InferenceServerSpec a, InferenceServerSpec b) {
+    return a.id().equals(b.id()) && a.profileId().equals(b.profileId()) && a.protocol() == b.protocol()
+        && Objects.equals(a.model(), b.model()) && Objects.equals(a.predictPath(), b.predictPath())
+        && Objects.equals(a.readyPath(), b.readyPath()) && Objects.equals(a.replicas(), b.replicas())
+        && Objects.equals(a.launch(), b.launch()) && a.timeoutMs() == b.timeoutMs()
+        && a.maxInFlight() == b.maxInFlight() && Objects.equals(a.name(), b.name());
+  }
+
+  /** Stops everything: checks, held requests, launched processes (on gateway shutdown). */
+  public Future<Void> close() {
+    closed = true;
+    home.runOnContext(v -> vertx.cancelTimer(revalidateTimer));
+    List<Future<Void>> closing = new ArrayList<>();
+    for (UUID id : new ArrayList<>(runtimes.keySet())) {
+      closing.add(forget(id));
+    }
+    return Future.join(closing).mapEmpty();
+  }
+}

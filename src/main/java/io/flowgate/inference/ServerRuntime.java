@@ -1,0 +1,954 @@
+package io.flowgate.inference;
+
+import io.flowgate.ErrorCode;
+import io.flowgate.GatewayException;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.circuitbreaker.OpenCircuitException;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.MultiMap;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ConnectionPoolTooBusyException;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.File;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The live side of one inference server on this node: one pooled keep-alive HTTP client, its replicas with their
+ * states and breakers, readiness checks, load balancing (power of two choices on outstanding requests), the retry
+ * budget, the in-flight cap, the requests held by {@code X-Wait-For-Ready}, and, for a launched server, the child
+ * processes. {@link #infer} may be called from any event loop; lifecycle work (checks, processes, waking held
+ * requests) runs on the server's home context.
+ */
+final class ServerRuntime {
+  private static final Logger LOG = LoggerFactory.getLogger(ServerRuntime.class);
+  private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
+  private static final int MIN_RETRIES = 3;
+  private static final long MAX_RESTART_BACKOFF_MS = 30_000;
+
+  final InferenceServerSpec spec;
+  private final Vertx vertx;
+  private final Context home;
+  private final InferenceSettings settings;
+  private final HttpClientAgent http;
+  private final UpstreamJson json;
+  private final String predictPath;
+  private final MultiMap postHeaders;
+  private final Replica[] replicas;
+  private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger held = new AtomicInteger();
+  private final AtomicInteger activeRetries = new AtomicInteger();
+  private final ConcurrentLinkedQueue<Waiter> waiters = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean launchWanted = new AtomicBoolean();
+  private final AtomicBoolean launchScheduled = new AtomicBoolean();
+  private final Promise<Void> firstCheck = Promise.promise();
+  private volatile long lastTrafficNanos = System.nanoTime();
+  private volatile boolean adminStopped;
+  private volatile boolean closed;
+  private volatile long observedBootMillis = -1;
+  private long timerId = -1;
+
+  ServerRuntime(Vertx vertx, Context home, InferenceServerSpec spec, InferenceSettings settings) {
+    this.vertx = vertx;
+    this.spec = spec;
+    this.settings = settings;
+    this.home = home;
+    this.json = new UpstreamJson(settings.maxResponseBytes());
+    this.predictPath = spec.protocol() == Protocol.OPEN_INFERENCE_V2 ? OpenInference.inferPath(spec.model())
+        : spec.predictPath();
+    this.postHeaders = HttpHeaders.headers().add(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
+        .add(HttpHeaders.ACCEPT, APPLICATION_JSON);
+    this.http = vertx.createHttpClient(new HttpClientOptions()
+            .setKeepAlive(true)
+            .setKeepAliveTimeout(60)
+            .setTcpNoDelay(true)
+            .setConnectTimeout((int) settings.connectTimeout().toMillis())
+            .setMaxRedirects(0),
+        new PoolOptions().setHttp1MaxSize(Math.min(settings.poolSize(), spec.maxInFlight()))
+            .setMaxWaitQueueSize(settings.poolWaitQueue()));
+    int count = spec.launched() ? spec.launch().replicas() : spec.replicas().size();
+    this.replicas = new Replica[count];
+    for (int i = 0; i < count; i++) {
+      CircuitBreaker breaker = CircuitBreaker.create("inference-" + spec.id() + "-" + i, vertx,
+          new CircuitBreakerOptions()
+              .setMaxFailures(settings.breakerFailures())
+              .setFailuresRollingWindow(settings.breakerWindow().toMillis())
+              .setResetTimeout(settings.breakerReset().toMillis())
+              .setTimeout(-1)
+              .setNotificationAddress(null))
+          // A booting 503, a refused input (4xx) or a full local pool say nothing about the replica's health.
+          .failurePolicy(f -> f.failed() && !(f.cause() instanceof UpstreamFailure uf && !uf.breakerFailure()));
+      replicas[i] = spec.launched()
+          ? new Replica(i, null, ReplicaState.STOPPED, breaker)
+          : new Replica(i, Replica.Endpoint.of(spec.replicas().get(i)), ReplicaState.BOOTING, breaker);
+      if (!spec.launched()) {
+        replicas[i].bootStartedNanos = System.nanoTime();
+      }
+    }
+    home.runOnContext(v -> {
+      if (closed) {
+        return;
+      }
+      timerId = vertx.setPeriodic(settings.healthInterval().toMillis(), id -> tick());
+      Future.join(checkAll()).onComplete(ar -> firstCheck.tryComplete());
+    });
+    if (spec.launched()) {
+      firstCheck.tryComplete();
+    }
+  }
+
+  /** Completes when the first round of readiness checks is done, so that a fresh runtime does not answer "booting". */
+  Future<Void> firstCheck() {
+    return firstCheck.future();
+  }
+
+  // ---- the request path ------------------------------------------------------------------------------------------
+
+  /**
+   * Forwards {@code inputData} to a ready replica. With {@code waitSeconds} above 0 a request that finds no ready
+   * replica waits (bounded) for one instead of failing at once.
+   */
+  Future<InferenceResult> infer(JsonObject inputData, int waitSeconds) {
+    Buffer body;
+    try {
+      body = spec.protocol() == Protocol.OPEN_INFERENCE_V2 ? OpenInference.request(inputData) : inputData.toBuffer();
+    } catch (GatewayException e) {
+      return Future.failedFuture(e);
+    }
+    lastTrafficNanos = System.nanoTime();
+    long deadline = waitSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds) : 0;
+    return attempt(body, deadline);
+  }
+
+  private Future<InferenceResult> attempt(Buffer body, long waitDeadline) {
+    if (closed) {
+      return Future.failedFuture(new GatewayException(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server "
+          + spec.id() + " was removed; point the deployment at another server."));
+    }
+    if (adminStopped) {
+      return Future.failedFuture(GatewayException.retryAfter(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server '"
+          + spec.name() + "' is stopped on this node; start it with POST /api/v1/inference-servers/" + spec.id()
+          + "/start.", 30));
+    }
+    Replica replica = pick(null);
+    if (replica == null) {
+      demand();
+      if (waitDeadline != 0 && waitDeadline - System.nanoTime() > 0) {
+        return hold(body, waitDeadline);
+      }
+      return Future.failedFuture(noReplica());
+    }
+    if (inFlight.incrementAndGet() > spec.maxInFlight()) {
+      inFlight.decrementAndGet();
+      return Future.failedFuture(GatewayException.retryAfter(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server '"
+          + spec.name() + "' already has " + spec.maxInFlight() + " requests in flight (its max_in_flight); retry in "
+          + "about 1 second.", 1));
+    }
+    return forward(replica, body, false).andThen(ar -> inFlight.decrementAndGet());
+  }
+
+  /** Power of two choices over eligible replicas, by outstanding requests; {@code except} is skipped. */
+  private Replica pick(Replica except) {
+    Replica[] all = replicas;
+    int eligible = 0;
+    for (Replica r : all) {
+      if (r != except && r.eligible()) {
+        eligible++;
+      }
+    }
+    if (eligible == 0) {
+      return null;
+    }
+    if (eligible == 1) {
+      for (Replica r : all) {
+        if (r != except && r.eligible()) {
+          return r;
+        }
+      }
+    }
+    ThreadLocalRandom random = ThreadLocalRandom.current();
+    int a = random.nextInt(eligible);
+    int b = random.nextInt(eligible - 1);
+    if (b >= a) {
+      b++;
+    }
+    Replica first = null;
+    Replica second = null;
+    int n = 0;
+    for (Replica r : all) {
+      if (r != except && r.eligible()) {
+        if (n == a) {
+          first = r;
+        } else if (n == b) {
+          second = r;
+        }
+        n++;
+      }
+    }
+    if (first == null || second == null) {
+      return first != null ? first : second;
+    }
+    return second.outstanding.get() < first.outstanding.get() ? second : first;
+  }
+
+  private Future<InferenceResult> forward(Replica replica, Buffer body, boolean retried) {
+    replica.outstanding.incrementAndGet();
+    Future<InferenceResult> result = replica.breaker.execute(() -> new Exchange(replica, body).start());
+    return result
+        .andThen(ar -> replica.outstanding.decrementAndGet())
+        .recover(e -> {
+          if (e instanceof UpstreamFailure uf) {
+            passiveCheck(replica, uf);
+          }
+          boolean retriable = e instanceof OpenCircuitException
+              || e instanceof UpstreamFailure uf && (uf.kind() == UpstreamFailure.Kind.CONNECT
+                  || uf.kind() == UpstreamFailure.Kind.POOL_BUSY || uf.kind() == UpstreamFailure.Kind.CLOSED);
+          if (retriable && !retried) {
+            Replica other = pick(replica);
+            // Retry budget (Envoy, SRE book): retries at most 10% of the requests in flight, with a small floor.
+            if (other != null && activeRetries.get() < Math.max(MIN_RETRIES, inFlight.get() / 10)) {
+              activeRetries.incrementAndGet();
+              return forward(other, body, true).andThen(ar -> activeRetries.decrementAndGet());
+            }
+          }
+          return Future.failedFuture(answer(e));
+        });
+  }
+
+  /** Passive failure detection: a refused connection or a booting 503 changes the replica's state at once. */
+  private void passiveCheck(Replica replica, UpstreamFailure failure) {
+    if (failure.kind() == UpstreamFailure.Kind.CONNECT && replica.state == ReplicaState.READY) {
+      replica.setState(spec.launched() && replica.process != null ? ReplicaState.BOOTING : ReplicaState.UNAVAILABLE,
+          failure.getMessage());
+    } else if (failure.kind() == UpstreamFailure.Kind.BOOTING && replica.state == ReplicaState.READY) {
+      replica.bootStartedNanos = System.nanoTime();
+      replica.setState(ReplicaState.BOOTING, failure.getMessage());
+    }
+  }
+
+  /** The problem a failed forward answers with. */
+  private GatewayException answer(Throwable e) {
+    if (e instanceof GatewayException ge) {
+      return ge;
+    }
+    if (e instanceof OpenCircuitException) {
+      int seconds = secondsCeil(settings.breakerReset().toMillis());
+      return GatewayException.retryAfter(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server '" + spec.name()
+          + "' failed repeatedly and its circuit is open; retry in about " + seconds + " seconds.", seconds);
+    }
+    if (e instanceof UpstreamFailure uf) {
+      return switch (uf.kind()) {
+        case CONNECT -> {
+          int seconds = secondsCeil(settings.healthInterval().toMillis());
+          yield GatewayException.retryAfter(ErrorCode.INFERENCE_UNAVAILABLE, "flowgate could not connect to the "
+              + "inference server '" + spec.name() + "' (" + uf.getMessage() + "); retry in about " + seconds
+              + " seconds.", seconds);
+        }
+        case POOL_BUSY -> GatewayException.retryAfter(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server '"
+            + spec.name() + "' has no free connection and too many requests waiting for one; retry in about 1 "
+            + "second.", 1);
+        case TIMEOUT -> new GatewayException(ErrorCode.INFERENCE_TIMEOUT, "The inference server '" + spec.name()
+            + "' did not answer within " + spec.timeoutMs() + " ms; retry later, or raise its timeout_ms.");
+        case BOOTING -> {
+          int seconds = bootRetrySeconds();
+          yield GatewayException.retryAfter(ErrorCode.INFERENCE_BOOTING, "The inference server '" + spec.name()
+              + "' is still booting; retry in about " + seconds + " seconds.", seconds);
+        }
+        default -> new GatewayException(ErrorCode.INFERENCE_ERROR, "The inference server '" + spec.name()
+            + "' failed: " + uf.getMessage() + ".");
+      };
+    }
+    return new GatewayException(ErrorCode.INFERENCE_ERROR, "The inference server '" + spec.name() + "' failed: "
+        + e.getMessage() + ".");
+  }
+
+  /** 503 when no replica is ready: booting (with the boot's expected remaining time) or unavailable. */
+  private GatewayException noReplica() {
+    boolean booting = false;
+    long restartIn = Long.MAX_VALUE;
+    long now = System.currentTimeMillis();
+    for (Replica r : replicas) {
+      ReplicaState s = r.effectiveState();
+      booting |= s == ReplicaState.BOOTING;
+      if (r.restartAtMillis > now) {
+        restartIn = Math.min(restartIn, r.restartAtMillis - now);
+      }
+    }
+    if (booting || spec.launched() && launchWanted.get() && restartIn == Long.MAX_VALUE) {
+      int seconds = bootRetrySeconds();
+      return GatewayException.retryAfter(ErrorCode.INFERENCE_BOOTING, "The inference server '" + spec.name()
+          + "' is booting; retry in about " + seconds + " seconds, or send X-Wait-For-Ready: <seconds> to wait for "
+          + "it.", seconds);
+    }
+    int seconds = restartIn != Long.MAX_VALUE ? secondsCeil(restartIn + estimatedBootMillis())
+        : secondsCeil(Math.max(settings.healthInterval().toMillis(), settings.breakerReset().toMillis()));
+    return GatewayException.retryAfter(ErrorCode.INFERENCE_UNAVAILABLE, "No replica of the inference server '"
+        + spec.name() + "' is available (" + firstError() + "); retry in about " + seconds + " seconds.", seconds);
+  }
+
+  private String firstError() {
+    for (Replica r : replicas) {
+      if (r.lastError != null) {
+        return r.lastError;
+      }
+    }
+    return "every replica is failing";
+  }
+
+  private long estimatedBootMillis() {
+    long observed = observedBootMillis;
+    return observed > 0 ? observed : settings.bootEstimate().toMillis();
+  }
+
+  /** Retry-After for a boot: the expected boot time minus the time the most advanced boot has run, 1..60 s. */
+  private int bootRetrySeconds() {
+    long now = System.nanoTime();
+    long elapsed = 0;
+    for (Replica r : replicas) {
+      long started = r.bootStartedNanos;
+      if (started != 0) {
+        elapsed = Math.max(elapsed, TimeUnit.NANOSECONDS.toMillis(now - started));
+      }
+    }
+    return (int) Math.min(60, Math.max(1, secondsCeil(estimatedBootMillis() - elapsed)));
+  }
+
+  private static int secondsCeil(long millis) {
+    return (int) Math.max(1, (millis + 999) / 1000);
+  }
+
+  // ---- held requests (X-Wait-For-Ready) --------------------------------------------------------------------------
+
+  /** A request waiting for a ready replica; completed once, by the wake-up or by its timer. */
+  private final class Waiter {
+    final Buffer body;
+    final long deadline;
+    final Promise<InferenceResult> promise;
+    final Context context;
+    final AtomicBoolean done = new AtomicBoolean();
+    long timer;
+
+    Waiter(Buffer body, long deadline, Context context) {
+      this.body = body;
+      this.deadline = deadline;
+      this.context = context;
+      this.promise = Promise.promise();
+    }
+  }
+
+  private Future<InferenceResult> hold(Buffer body, long deadline) {
+    if (held.incrementAndGet() > settings.maxHeldPerServer()) {
+      held.decrementAndGet();
+      return Future.failedFuture(noReplica());
+    }
+    Context context = Vertx.currentContext() != null ? Vertx.currentContext() : home;
+    Waiter waiter = new Waiter(body, deadline, context);
+    long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
+    context.runOnContext(v -> waiter.timer = vertx.setTimer(remainingMs, t -> {
+      if (waiter.done.compareAndSet(false, true)) {
+        waiters.remove(waiter);
+        held.decrementAndGet();
+        waiter.promise.fail(noReplica());
+      }
+    }));
+    waiters.add(waiter);
+    if (pick(null) != null || closed) {
+      // A replica became ready between the check and the enqueue: do not wait for the next transition.
+      wakeWaiters();
+    }
+    return waiter.promise.future();
+  }
+
+  /** Lets every held request try again; each re-checks on its own context. */
+  private void wakeWaiters() {
+    Waiter waiter;
+    while ((waiter = waiters.poll()) != null) {
+      Waiter w = waiter;
+      if (w.done.compareAndSet(false, true)) {
+        held.decrementAndGet();
+        w.context.runOnContext(v -> {
+          vertx.cancelTimer(w.timer);
+          attempt(w.body, w.deadline).onComplete(w.promise);
+        });
+      }
+    }
+  }
+
+  /** The number of requests waiting for a replica now. */
+  int heldCount() {
+    return held.get();
+  }
+
+  // ---- one exchange ----------------------------------------------------------------------------------------------
+
+  /** One request to one replica under one deadline, as a single callback chain. Confined to the caller's context. */
+  private final class Exchange {
+    private final Replica replica;
+    private final Buffer body;
+    private final Promise<InferenceResult> promise = Promise.promise();
+    private long timer = -1;
+    private HttpClientRequest request;
+    private Buffer received;
+
+    Exchange(Replica replica, Buffer body) {
+      this.replica = replica;
+      this.body = body;
+    }
+
+    Future<InferenceResult> start() {
+      Replica.Endpoint endpoint = replica.endpoint;
+      if (endpoint == null) {
+        return Future.failedFuture(new UpstreamFailure(UpstreamFailure.Kind.CONNECT, "the replica is not running"));
+      }
+      timer = vertx.setTimer(spec.timeoutMs(), id -> fail(new UpstreamFailure(UpstreamFailure.Kind.TIMEOUT,
+          "no answer within " + spec.timeoutMs() + " ms")));
+      RequestOptions options = new RequestOptions()
+          .setMethod(HttpMethod.POST)
+          .setHost(endpoint.host())
+          .setPort(endpoint.port())
+          .setSsl(endpoint.ssl())
+          .setURI(endpoint.basePath() + predictPath)
+          .setHeaders(postHeaders);
+      http.request(options).onComplete(ar -> {
+        if (ar.failed()) {
+          Throwable cause = ar.cause();
+          fail(cause instanceof ConnectionPoolTooBusyException
+              ? new UpstreamFailure(UpstreamFailure.Kind.POOL_BUSY, "connection pool and wait queue full")
+              : new UpstreamFailure(UpstreamFailure.Kind.CONNECT, "cannot connect to " + endpoint.url() + ": "
+                  + messageOf(cause)));
+          return;
+        }
+        request = ar.result();
+        if (promise.future().isComplete()) {
+          request.reset();
+          return;
+        }
+        request.send(body).onComplete(r -> {
+          if (r.failed()) {
+            fail(new UpstreamFailure(UpstreamFailure.Kind.CLOSED, "the connection closed before the answer ("
+                + messageOf(r.cause()) + ")"));
+          } else {
+            onResponse(r.result());
+          }
+        });
+      });
+      return promise.future();
+    }
+
+    private void onResponse(HttpClientResponse response) {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      int max = settings.maxResponseBytes();
+      String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);
+      if (length != null) {
+        try {
+          if (Long.parseLong(length.trim()) > max) {
+            fail(tooLarge(max));
+            return;
+          }
+        } catch (NumberFormatException ignored) {
+          // Left to the streaming check.
+        }
+      }
+      int expected = 1024;
+      if (length != null) {
+        try {
+          expected = (int) Math.max(0, Math.min(max, Long.parseLong(length.trim())));
+        } catch (NumberFormatException ignored) {
+          expected = 1024;
+        }
+      }
+      received = Buffer.buffer(expected);
+      response.handler(chunk -> {
+        if (promise.future().isComplete()) {
+          return;
+        }
+        if (received.length() + chunk.length() > max) {
+          fail(tooLarge(max));
+        } else {
+          received.appendBuffer(chunk);
+        }
+      });
+      response.exceptionHandler(t -> fail(new UpstreamFailure(UpstreamFailure.Kind.RESET,
+          "the connection broke in the middle of the answer (" + messageOf(t) + ")")));
+      response.endHandler(v -> complete(response.statusCode()));
+    }
+
+    private void complete(int status) {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      Buffer bodyBytes = received == null ? Buffer.buffer() : received;
+      if (status == 503) {
+        fail(new UpstreamFailure(UpstreamFailure.Kind.BOOTING, 503, "the replica answered 503 (still booting)"));
+        return;
+      }
+      if (status >= 500) {
+        fail(new UpstreamFailure(UpstreamFailure.Kind.STATUS_5XX, status, "it answered HTTP " + status
+            + snippet(bodyBytes)));
+        return;
+      }
+      if (status < 200 || status >= 300) {
+        fail(new UpstreamFailure(UpstreamFailure.Kind.STATUS_4XX, status, "it refused the input with HTTP " + status
+            + snippet(bodyBytes)));
+        return;
+      }
+      InferenceResult result;
+      try {
+        if (spec.protocol() == Protocol.OPEN_INFERENCE_V2) {
+          JsonObject output = OpenInference.response(json.object(bodyBytes));
+          result = new InferenceResult(output.toBuffer(), output);
+        } else {
+          result = new InferenceResult(json.passthroughOutput(bodyBytes), null);
+        }
+      } catch (UpstreamFailure e) {
+        fail(e);
+        return;
+      }
+      vertx.cancelTimer(timer);
+      promise.tryComplete(result);
+    }
+
+    private void fail(UpstreamFailure failure) {
+      if (!promise.tryFail(failure)) {
+        return;
+      }
+      if (timer >= 0) {
+        vertx.cancelTimer(timer);
+      }
+      if (request != null && failure.kind() != UpstreamFailure.Kind.STATUS_4XX
+          && failure.kind() != UpstreamFailure.Kind.STATUS_5XX && failure.kind() != UpstreamFailure.Kind.BOOTING
+          && failure.kind() != UpstreamFailure.Kind.NOT_JSON) {
+        // The exchange is abandoned half-way: closing the connection is the only way to stop the replica's work.
+        request.reset();
+      }
+    }
+  }
+
+  private static UpstreamFailure tooLarge(int max) {
+    return new UpstreamFailure(UpstreamFailure.Kind.TOO_LARGE, "its answer is larger than the limit of " + max
+        + " bytes");
+  }
+
+  private static String snippet(Buffer body) {
+    if (body.length() == 0) {
+      return "";
+    }
+    String text = body.getString(0, Math.min(body.length(), 200)).replaceAll("[\\r\\n\\t]+", " ").trim();
+    return text.isEmpty() ? "" : ": " + text;
+  }
+
+  private static String messageOf(Throwable t) {
+    String m = t.getMessage();
+    return m == null || m.isBlank() ? t.getClass().getSimpleName() : m;
+  }
+
+  // ---- readiness checks (home context) ---------------------------------------------------------------------------
+
+  private void tick() {
+    if (closed) {
+      return;
+    }
+    if (spec.launched()) {
+      superviseProcesses();
+    }
+    checkAll();
+  }
+
+  private List<Future<Void>> checkAll() {
+    List<Future<Void>> checks = new ArrayList<>(replicas.length);
+    if (adminStopped) {
+      return checks;
+    }
+    for (Replica r : replicas) {
+      if (!r.checking && r.endpoint != null && r.state != ReplicaState.STOPPED) {
+        checks.add(check(r));
+      }
+    }
+    return checks;
+  }
+
+  private Future<Void> check(Replica replica) {
+    replica.checking = true;
+    Replica.Endpoint endpoint = replica.endpoint;
+    RequestOptions options = new RequestOptions()
+        .setMethod(HttpMethod.GET)
+        .setHost(endpoint.host())
+        .setPort(endpoint.port())
+        .setSsl(endpoint.ssl())
+        .setURI(endpoint.basePath() + spec.effectiveReadyPath())
+        .setConnectTimeout(settings.checkTimeout().toMillis())
+        .setIdleTimeout(settings.checkTimeout().toMillis());
+    return http.request(options)
+        .compose(request -> request.send().compose(response -> response.body().map(b -> response.statusCode())))
+        .timeout(settings.checkTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .transform(ar -> {
+          replica.checking = false;
+          if (replica.endpoint != endpoint || closed) {
+            return Future.<Void>succeededFuture();
+          }
+          if (ar.succeeded()) {
+            int status = ar.result();
+            if (status >= 200 && status < 300) {
+              becameReady(replica);
+            } else if (status == 503) {
+              booting(replica, "readiness check answered 503 (still booting)");
+            } else {
+              checkFailed(replica, "readiness check answered HTTP " + status);
+            }
+          } else if (spec.launched() && replica.process != null && replica.process.isAlive()
+              && replica.state == ReplicaState.BOOTING) {
+            // A launched replica that does not listen yet is still starting.
+            replica.lastError = null;
+          } else {
+            checkFailed(replica, "readiness check failed: " + messageOf(ar.cause()));
+          }
+          return Future.<Void>succeededFuture();
+        });
+  }
+
+  /** A ready replica is taken out after two failed checks in a row (one slow answer is not an outage). */
+  private void checkFailed(Replica replica, String why) {
+    replica.failedChecks++;
+    if (replica.state != ReplicaState.READY || replica.failedChecks >= 2) {
+      replica.setState(ReplicaState.UNAVAILABLE, why);
+    } else {
+      replica.lastError = why;
+    }
+  }
+
+  private void booting(Replica replica, String why) {
+    if (replica.bootStartedNanos == 0) {
+      replica.bootStartedNanos = System.nanoTime();
+    }
+    replica.setState(ReplicaState.BOOTING, why);
+  }
+
+  private void becameReady(Replica replica) {
+    if (replica.state != ReplicaState.READY) {
+      long started = replica.bootStartedNanos;
+      if (started != 0) {
+        long took = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+        if (took > 0) {
+          observedBootMillis = took;
+        }
+      }
+      LOG.debug("inference server {} replica {} is ready", spec.id(), replica.index);
+    }
+    replica.bootStartedNanos = 0;
+    replica.consecutiveCrashes = 0;
+    replica.failedChecks = 0;
+    replica.setState(ReplicaState.READY, null);
+    if (!waiters.isEmpty()) {
+      wakeWaiters();
+    }
+  }
+
+  // ---- launched replicas (home context; process calls on worker threads) -----------------------------------------
+
+  /** A request found nothing ready: a launched server that is not running starts now. */
+  private void demand() {
+    if (!spec.launched() || adminStopped || closed) {
+      return;
+    }
+    // Set at once, so that this very request is told "booting" rather than "unavailable".
+    launchWanted.set(true);
+    if (launchScheduled.compareAndSet(false, true)) {
+      home.runOnContext(v -> {
+        launchScheduled.set(false);
+        if (!adminStopped && !closed) {
+          launchWanted.set(true);
+          launchMissing();
+        }
+      });
+    }
+  }
+
+  /** Starts every replica that has no process and is not waiting out a restart backoff. */
+  private void launchMissing() {
+    if (closed || adminStopped || !launchWanted.get()) {
+      return;
+    }
+    long now = System.currentTimeMillis();
+    for (Replica r : replicas) {
+      if (r.process == null && !r.stopping && r.restartAtMillis <= now && r.state != ReplicaState.BOOTING) {
+        startProcess(r);
+      }
+    }
+  }
+
+  private void startProcess(Replica replica) {
+    lastTrafficNanos = System.nanoTime();
+    replica.bootStartedNanos = System.nanoTime();
+    replica.restartAtMillis = 0;
+    replica.setState(ReplicaState.BOOTING, null);
+    Path logDir = settings.logDir();
+    vertx.executeBlocking(() -> {
+      int port = freePort();
+      ProcessBuilder builder = new ProcessBuilder(spec.launch().command());
+      builder.environment().put("PORT", Integer.toString(port));
+      builder.redirectErrorStream(true);
+      String logFile = null;
+      if (logDir != null) {
+        Path dir = logDir.resolve("inference");
+        Files.createDirectories(dir);
+        Path file = dir.resolve(spec.id() + "-" + replica.index + ".log");
+        builder.redirectOutput(ProcessBuilder.Redirect.appendTo(file.toFile()));
+        logFile = file.toString();
+      } else {
+        builder.redirectOutput(ProcessBuilder.Redirect.DISCARD);
+      }
+      builder.redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
+      return new Started(builder.start(), port, logFile);
+    }, false).onComplete(ar -> {
+      if (ar.failed()) {
+        crashed(replica, "could not start " + spec.launch().command().get(0) + ": " + messageOf(ar.cause()));
+        return;
+      }
+      Started started = ar.result();
+      if (closed || adminStopped || !launchWanted.get()) {
+        destroy(started.process());
+        replica.setState(ReplicaState.STOPPED, null);
+        return;
+      }
+      replica.process = started.process();
+      replica.logFile = started.logFile();
+      replica.endpoint = Replica.Endpoint.of("http://127.0.0.1:" + started.port());
+      replica.breaker.reset();
+      LOG.info("inference server {} replica {} started: pid {} on port {}", spec.id(), replica.index,
+          started.process().pid(), started.port());
+      Process process = started.process();
+      process.onExit().thenAccept(p -> home.runOnContext(v -> exited(replica, process)));
+    });
+  }
+
+  private record Started(Process process, int port, String logFile) {}
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+      return socket.getLocalPort();
+    }
+  }
+
+  private void exited(Replica replica, Process process) {
+    if (replica.process != process) {
+      return;
+    }
+    replica.process = null;
+    replica.endpoint = null;
+    if (replica.stopping || closed || adminStopped) {
+      replica.stopping = false;
+      replica.bootStartedNanos = 0;
+      replica.setState(ReplicaState.STOPPED, replica.lastError);
+      return;
+    }
+    boolean wasBooting = replica.state == ReplicaState.BOOTING;
+    crashed(replica, "the process exited with code " + process.exitValue()
+        + (wasBooting ? " before it became ready" : ""));
+  }
+
+  /** A replica that could not start or died: unavailable, restarted after an exponential backoff. */
+  private void crashed(Replica replica, String why) {
+    replica.restarts++;
+    replica.consecutiveCrashes++;
+    long backoff = Math.min(MAX_RESTART_BACKOFF_MS, 1000L << Math.min(replica.consecutiveCrashes - 1, 5));
+    replica.restartAtMillis = System.currentTimeMillis() + backoff;
+    replica.bootStartedNanos = 0;
+    replica.endpoint = null;
+    replica.setState(ReplicaState.UNAVAILABLE, why + "; restarting in " + secondsCeil(backoff) + " s");
+    LOG.warn("inference server {} replica {}: {}", spec.id(), replica.index, replica.lastError);
+  }
+
+  /** Restarts crashed replicas when their backoff is over, and stops idle servers. */
+  private void superviseProcesses() {
+    int idleStop = spec.launch().idleStopSeconds();
+    boolean running = false;
+    for (Replica r : replicas) {
+      running |= r.process != null && !r.stopping;
+    }
+    // Held requests are traffic too: a server is idle when nobody has asked or waited for idle_stop_seconds.
+    if (running && idleStop > 0 && held.get() == 0 && inFlight.get() == 0
+        && System.nanoTime() - lastTrafficNanos > TimeUnit.SECONDS.toNanos(idleStop)) {
+      LOG.info("inference server {} idle for {} s: stopping its replicas", spec.id(), idleStop);
+      stopProcesses();
+      return;
+    }
+    if (launchWanted.get() && !adminStopped) {
+      launchMissing();
+    }
+  }
+
+  /** Stops every launched process (SIGTERM, then SIGKILL after 5 s); completes when they are gone. */
+  private Future<Void> stopProcesses() {
+    launchWanted.set(false);
+    List<Future<Void>> stops = new ArrayList<>();
+    for (Replica r : replicas) {
+      r.restartAtMillis = 0;
+      r.consecutiveCrashes = 0;
+      if (r.process != null && r.stopping) {
+        continue;
+      }
+      if (r.process != null) {
+        r.stopping = true;
+        Process process = r.process;
+        stops.add(vertx.executeBlocking(() -> {
+          destroy(process);
+          return null;
+        }, false));
+      } else {
+        r.bootStartedNanos = 0;
+        r.setState(ReplicaState.STOPPED, r.state == ReplicaState.UNAVAILABLE ? r.lastError : null);
+      }
+    }
+    return Future.join(stops).mapEmpty();
+  }
+
+  private static void destroy(Process process) {
+    process.descendants().forEach(ProcessHandle::destroy);
+    process.destroy();
+    try {
+      if (!process.waitFor(5, TimeUnit.SECONDS)) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor(2, TimeUnit.SECONDS);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      process.destroyForcibly();
+    }
+  }
+
+  // ---- control ---------------------------------------------------------------------------------------------------
+
+  /** {@code POST …/start}: lifts a stop on this node; a launched server starts its replicas now. */
+  Future<Void> start() {
+    Promise<Void> done = Promise.promise();
+    home.runOnContext(v -> {
+      adminStopped = false;
+      lastTrafficNanos = System.nanoTime();
+      if (spec.launched()) {
+        launchWanted.set(true);
+        launchMissing();
+        done.complete();
+      } else {
+        for (Replica r : replicas) {
+          if (r.state == ReplicaState.STOPPED) {
+            booting(r, null);
+          }
+        }
+        Future.join(checkAll()).<Void>mapEmpty().onComplete(done);
+      }
+    });
+    return done.future();
+  }
+
+  /** {@code POST …/stop}: this node stops forwarding (and stops launched processes) until started again. */
+  Future<Void> stop() {
+    Promise<Void> done = Promise.promise();
+    home.runOnContext(v -> {
+      adminStopped = true;
+      if (spec.launched()) {
+        stopProcesses().onComplete(done);
+      } else {
+        for (Replica r : replicas) {
+          r.bootStartedNanos = 0;
+          r.setState(ReplicaState.STOPPED, null);
+        }
+        done.complete();
+      }
+      wakeWaiters();
+    });
+    return done.future();
+  }
+
+  /** The live state: {@code state} of the server plus one entry per replica. Any thread. */
+  JsonObject describe() {
+    JsonArray list = new JsonArray();
+    boolean ready = false;
+    boolean booting = false;
+    boolean allStopped = true;
+    for (Replica r : replicas) {
+      ReplicaState s = adminStopped ? ReplicaState.STOPPED : r.effectiveState();
+      ready |= s == ReplicaState.READY;
+      booting |= s == ReplicaState.BOOTING;
+      allStopped &= s == ReplicaState.STOPPED;
+      Replica.Endpoint endpoint = r.endpoint;
+      CircuitBreakerState breaker = r.breaker.state();
+      JsonObject entry = new JsonObject()
+          .put("url", endpoint == null ? null : endpoint.url())
+          .put("state", s.wire())
+          .put("since", Instant.ofEpochMilli(r.stateSinceMillis).toString())
+          .put("circuit", breaker.name().toLowerCase(java.util.Locale.ROOT))
+          .put("outstanding", r.outstanding.get());
+      if (r.lastError != null) {
+        entry.put("reason", r.lastError);
+      }
+      if (spec.launched()) {
+        Process p = r.process;
+        entry.put("pid", p == null ? null : p.pid()).put("restarts", r.restarts);
+        if (r.logFile != null) {
+          entry.put("log_file", r.logFile);
+        }
+      }
+      list.add(entry);
+    }
+    String state = ready ? "ready" : booting ? "booting" : allStopped ? "stopped" : "unavailable";
+    return new JsonObject().put("state", state).put("replicas", list).put("in_flight", inFlight.get())
+        .put("held", held.get());
+  }
+
+  /** Stops checks and processes, fails held requests, closes the client. */
+  Future<Void> close() {
+    if (closed) {
+      return Future.succeededFuture();
+    }
+    closed = true;
+    Promise<Void> done = Promise.promise();
+    home.runOnContext(v -> {
+      if (timerId >= 0) {
+        vertx.cancelTimer(timerId);
+      }
+      firstCheck.tryComplete();
+      wakeWaiters();
+      Future<Void> stopped = spec.launched() ? stopProcesses() : Future.succeededFuture();
+      stopped.eventually(() -> {
+        for (Replica r : replicas) {
+          r.breaker.close();
+        }
+        return http.close();
+      }).onComplete(done);
+    });
+    return done.future();
+  }
+}
