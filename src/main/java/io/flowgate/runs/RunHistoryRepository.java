@@ -23,7 +23,11 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunHistoryRepository {
   private static final Logger LOG = LoggerFactory.getLogger(RunHistoryRepository.class);
-  private static final int MAX_BUFFERED = 200_000;
+  // Bounded so that a PostgreSQL outage costs history rows, never the heap (a full heap stalls the whole gateway).
+  private static final int MAX_BUFFERED = 50_000;
+  private static final String WITHDRAW = """
+      UPDATE run_history SET status = 'failed', error = $2, finished_at = now() WHERE id = $1 AND status = 'queued'
+      """;
   // One statement per flush whatever its size: the rows travel as one array per column (jsonb as text, cast here).
   private static final String UPSERT = """
       INSERT INTO run_history (id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type,
@@ -52,6 +56,8 @@ public final class RunHistoryRepository {
   private final int batchSize;
   private final ConcurrentLinkedQueue<Run> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong lastDropWarning = new java.util.concurrent.atomic.AtomicLong(
+      System.nanoTime() - 20_000_000_000L);
   private long timerId = -1;
   private final AtomicBoolean flushing = new AtomicBoolean();
 
@@ -72,7 +78,12 @@ public final class RunHistoryRepository {
     if (size.incrementAndGet() > MAX_BUFFERED) {
       pending.poll();
       size.decrementAndGet();
-      LOG.warn("run history buffer full: dropping the oldest entry (is PostgreSQL reachable?)");
+      long now = System.nanoTime();
+      long last = lastDropWarning.get();
+      if (now - last > 10_000_000_000L && lastDropWarning.compareAndSet(last, now)) {
+        LOG.warn("run history buffer full ({} runs): dropping the oldest entries (is PostgreSQL reachable?)",
+            MAX_BUFFERED);
+      }
     }
     pending.add(run);
   }
@@ -153,6 +164,13 @@ public final class RunHistoryRepository {
 
   private static String encode(JsonObject json) {
     return json == null ? null : json.encode();
+  }
+
+  /** Marks an accept whose caller was refused (503) as not accepted, at once, so that no reconciler runs it. */
+  public Future<Void> markNotAccepted(String runId, String reason) {
+    return pool.preparedQuery(WITHDRAW)
+        .execute(Tuple.of(java.util.UUID.fromString(runId), new JsonObject().put("message", reason)))
+        .mapEmpty();
   }
 
   /** An accepted run that PostgreSQL does not know to have ended, with what it takes to queue it again. */

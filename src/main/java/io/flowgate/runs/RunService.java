@@ -115,19 +115,32 @@ public final class RunService {
       Future<Void> stored = deployment.deploymentType() == DeploymentType.API
           ? store.enqueue(run, input, nodeId, deadline)
           : store.acceptLocal(run, input, nodeId, deadline, leaseExpiry());
-      return stored.recover(e -> {
-        if (durable) {
-          // PostgreSQL has it but the caller will hear 503: mark it not accepted, or the reconciler would run it.
-          history.record(new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
-              mode, run.type(), RunStatus.FAILED, run.createdAt(), null, Instant.now(), null, new JsonObject(),
-              new JsonObject().put("message", "Not accepted: the run store (Redis) was unreachable.")));
+      return stored.transform(ar -> {
+        if (ar.succeeded()) {
+          return Future.succeededFuture(true);
         }
-        return Future.failedFuture(e);
+        if (durable && RunStore.maybeApplied(ar.cause())) {
+          // The write may have landed and PostgreSQL has the run: it is durably accepted either way. If Redis has
+          // it, it runs (its lease or queue entry carries it); if not, the reconciler queues it from PostgreSQL.
+          LOG.warn("run {}: Redis write outcome unknown ({}); accepted from PostgreSQL's record", run.id(),
+              ar.cause().toString());
+          return Future.succeededFuture(false);
+        }
+        Future<Void> withdrawn = durable
+            // PostgreSQL has it but the caller hears 503: withdraw it now, or the reconciler would run it later.
+            ? history.markNotAccepted(run.id(), "Not accepted: the run store (Redis) was unreachable.")
+                .recover(e -> {
+                  LOG.warn("run {}: could not withdraw a refused accept: {}", run.id(), e.getMessage());
+                  return Future.succeededFuture();
+                })
+            : Future.succeededFuture();
+        return withdrawn.compose(x -> RunStore.unavailable(ar.cause()));
       });
-    }).onSuccess(v -> {
-      if (deployment.deploymentType() == DeploymentType.SERVER) {
+    }).compose(inRedis -> {
+      if (inRedis && deployment.deploymentType() == DeploymentType.SERVER) {
         executeAccepted(plan, input, run, deadline, 1);
       }
+      return Future.<Void>succeededFuture();
     });
   }
 

@@ -219,8 +219,30 @@ public final class RunStore {
   }
 
   private Future<Response> run(LuaScript script, List<String> keys, List<?> args) {
-    return script.run(redis, keys, args).timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
-        .recover(RunStore::unavailable);
+    return write(script, keys, args).recover(RunStore::unavailable);
+  }
+
+  /** A script call whose failure is left as it is, so that the caller can tell a refused write from a lost reply. */
+  private Future<Response> write(LuaScript script, List<String> keys, List<?> args) {
+    return script.run(redis, keys, args).timeout(commandTimeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Whether a failed write may nevertheless have been applied: a timeout, or a connection that broke after the
+   * command was sent. A refused connection (Redis is down) or an error reply means it was not.
+   */
+  static boolean maybeApplied(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof java.net.ConnectException || t instanceof io.vertx.redis.client.impl.types.ErrorType) {
+        return false;
+      }
+      String message = t.getMessage();
+      if (message != null && (message.contains("Connection refused") || message.startsWith("ERR")
+          || message.startsWith("NOSCRIPT"))) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static List<String> fields(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
@@ -231,17 +253,20 @@ public final class RunStore {
         Long.toString(deadlineEpochMs), run.id());
   }
 
-  /** Records the run as queued and puts it on the run queue, atomically. */
+  /**
+   * Records the run as queued and puts it on the run queue, atomically. Fails with the client's own error (see
+   * {@link #maybeApplied}); callers map it.
+   */
   Future<Void> enqueue(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
-    return run(ENQUEUE, List.of(runKey(run.id()), streamKey, deadlinesKey),
+    return write(ENQUEUE, List.of(runKey(run.id()), streamKey, deadlinesKey),
         fields(run, input, originNode, deadlineEpochMs)).mapEmpty();
   }
 
-  /** Records a run that this node starts executing now, with its first lease. */
+  /** Records a run that this node starts executing now, with its first lease. Fails as {@link #enqueue} does. */
   Future<Void> acceptLocal(Run run, JsonObject input, String nodeId, long deadlineEpochMs, long leaseExpiryMs) {
     List<String> args = new ArrayList<>(fields(run, input, nodeId, deadlineEpochMs));
     args.add(Long.toString(leaseExpiryMs));
-    return run(ACCEPT_LOCAL, List.of(runKey(run.id()), deadlinesKey, leasesKey), args).mapEmpty();
+    return write(ACCEPT_LOCAL, List.of(runKey(run.id()), deadlinesKey, leasesKey), args).mapEmpty();
   }
 
   /** Puts a run PostgreSQL has but Redis lost back on the queue; false when Redis has it after all. */

@@ -42,9 +42,10 @@ import org.junit.jupiter.api.Timeout;
 /**
  * RELIABILITY Q3 with real processes: two gateway nodes on their own redis-server (AOF on, the embedded one) and the
  * shared PostgreSQL; under a steady trickle of async triggers (20/s) the redis-server is killed with {@code kill -9}
- * and restarted on the same port and data dir. While it is down every trigger is refused quickly with 503
- * {@code service_unavailable} (problem+json, Retry-After), never a 202; after the restart 202s resume; every 202,
- * before or after the crash, reaches a terminal status. {@code EmbeddedBackends} picks a new free port at each start,
+ * and restarted on the same port and data dir. While it is down triggers are refused quickly with 503
+ * {@code service_unavailable} (problem+json, Retry-After) — or, when a write may have landed before the connection
+ * broke, accepted from PostgreSQL's record with a 202 that must then complete; after the restart 202s resume; every
+ * 202, before, during or after the crash, reaches a terminal status. {@code EmbeddedBackends} picks a new free port at each start,
  * so the restart runs the same extracted redis-server binary directly, on the old port and dir.
  */
 class RedisRestartTest {
@@ -153,12 +154,19 @@ class RedisRestartTest {
           notTerminal);
 
       assertThat(duringOutage).as("triggers sent and answered while Redis was down").hasSizeGreaterThan(10);
+      // A trigger whose Redis write failed with a refused connection is refused (503). One whose write may have
+      // landed (a connection that broke under it, a timeout) is accepted from PostgreSQL's record (202) and must
+      // complete like any other: the ledger checks that below.
+      assertThat(duringOutage.stream().filter(e -> e.status() == 503).count())
+          .as("most triggers during the outage are refused").isGreaterThan(duringOutage.size() / 2);
       for (Ledger.Entry e : duringOutage) {
-        assertThat(e.status()).as("no 202 while Redis is down: %s", e).isEqualTo(503);
-        assertThat(e.code()).as(e.toString()).isEqualTo("service_unavailable");
-        assertThat(e.contentType()).as(e.toString()).startsWith("application/problem+json");
-        assertThat(e.retryAfter()).as("Retry-After of %s", e).isNotBlank();
-        assertThat(e.latencyMs()).as("a refusal while Redis is down comes within a few command timeouts: %s", e)
+        assertThat(e.status()).as("503 or a durable 202 while Redis is down: %s", e).isIn(503, 202);
+        if (e.status() == 503) {
+          assertThat(e.code()).as(e.toString()).isEqualTo("service_unavailable");
+          assertThat(e.contentType()).as(e.toString()).startsWith("application/problem+json");
+          assertThat(e.retryAfter()).as("Retry-After of %s", e).isNotBlank();
+        }
+        assertThat(e.latencyMs()).as("an answer while Redis is down comes within a few command timeouts: %s", e)
             .isLessThan(COMMAND_TIMEOUT.toMillis() * 6.0);
       }
       assertThat(lateAfter).as("triggers sent a second after 202s resumed").isNotEmpty()
