@@ -58,6 +58,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Gateway {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+  private static final Duration STARTUP_WAIT = Duration.ofSeconds(60);
 
   private final Vertx vertx;
   private final GatewayConfig config;
@@ -108,18 +109,19 @@ public final class Gateway {
     GatewayConfig.Flows f = config.flows();
     FlowLimits limits = new FlowLimits(f.expressionTimeout(), f.expressionMaxDepth(), f.httpTimeout(),
         f.httpMaxResponseBytes());
-    NodeTypes nodeTypes = NodeTypes.load(new NodeServices(vertx, http, limits));
-    FlowExecutor executor = new FlowExecutor(new NodeServices(vertx, http, limits));
+    // Fast Mode and the flows' inference nodes share this node's inference runtime (replicas, breakers, processes).
+    inference = new InferenceServers(vertx, new InferenceServerRepository(pool), InferenceSettings.of(config));
+    NodeServices nodeServices = new NodeServices(vertx, http, limits).with(InferenceServers.class, inference);
+    NodeTypes nodeTypes = NodeTypes.load(nodeServices);
+    FlowExecutor executor = new FlowExecutor(nodeServices);
 
     Catalog catalog = new Catalog(new ApiKeyRepository(pool), new DeploymentRepository(pool),
         new FlowRepository(pool), nodeTypes, config.cache().ttl());
     GatewayMetrics metrics = new GatewayMetrics(registry);
     JsonBodies json = new JsonBodies(config.http().maxJsonDepth(), config.http().maxBodyBytes());
     history = new RunHistoryRepository(vertx, pool, config.node().id(), config.runs().historyBatchSize());
-    // Fast Mode: this node's inference runtime (replicas, breakers, launched processes).
-    inference = new InferenceServers(vertx, new InferenceServerRepository(pool), InferenceSettings.of(config));
 
-    return Migrations.migrate(pool)
+    return untilReachable(() -> Migrations.migrate(pool), System.nanoTime() + STARTUP_WAIT.toNanos(), 0)
         .compose(applied -> listenForChanges(pgOptions, catalog))
         .compose(v -> Declarations.apply(pool, config.declarations().dir(), nodeTypes))
         .compose(v -> {
@@ -155,6 +157,23 @@ public final class Gateway {
         .setMaxPoolWaiting(4096)
         .setMaxWaitingHandlers(65_536)
         .setPoolRecycleTimeout(60_000);
+  }
+
+  /**
+   * Runs a start step again until the backing stores answer, for a while: a node that starts before PostgreSQL is up
+   * (or while the machine is busy) waits for it instead of exiting. A broken migration fails at once.
+   */
+  private <T> Future<T> untilReachable(java.util.function.Supplier<Future<T>> step, long deadlineNanos, int attempt) {
+    return step.get().recover(e -> {
+      if (e instanceof io.flowgate.backends.MigrationException || System.nanoTime() > deadlineNanos) {
+        return Future.failedFuture(e);
+      }
+      long delay = Math.min(2_000, 200L << Math.min(attempt, 4));
+      LOG.warn("PostgreSQL not reachable yet ({}); retrying in {} ms", e.getMessage(), delay);
+      io.vertx.core.Promise<T> retry = io.vertx.core.Promise.promise();
+      vertx.setTimer(delay, t -> untilReachable(step, deadlineNanos, attempt + 1).onComplete(retry));
+      return retry.future();
+    });
   }
 
   /** Cache invalidation: every change to keys or deployments, on any node, drops the cached copy here. */

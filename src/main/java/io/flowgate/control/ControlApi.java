@@ -62,8 +62,8 @@ public final class ControlApi {
     DeploymentRepository deploymentRepository = new DeploymentRepository(pool);
     ControlRequests requests = new ControlRequests(new JsonBodies(config.http().maxJsonDepth(), MAX_BODY_BYTES));
 
-    FlowHandlers flows = new FlowHandlers(vertx, nodeTypes, flowRepository, requests);
     InferenceServerRepository inferenceRepository = new InferenceServerRepository(pool);
+    FlowHandlers flows = new FlowHandlers(vertx, nodeTypes, flowRepository, inferenceRepository, requests);
     DeploymentHandlers deployments = new DeploymentHandlers(deploymentRepository, keyRepository, requests,
         inferenceRepository);
     InferenceServerHandlers inferenceServers = new InferenceServerHandlers(inferenceRepository, inference, requests);

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.flowgate.GatewayException;
 import io.flowgate.flow.NodeTypes;
+import io.flowgate.inference.InferenceNodeType;
+import io.flowgate.inference.InferenceServerRepository;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -23,6 +25,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -83,7 +86,44 @@ public final class Declarations {
       // Reading files and compiling flows block: never on the event loop.
       read = context.executeBlocking(() -> read(dir, nodeTypes, env), false);
     }
-    return read.compose(files -> files.isEmpty() ? Future.succeededFuture() : write(pool, dir, files));
+    return read.compose(files -> files.isEmpty() ? Future.succeededFuture()
+        : checkInferenceServers(pool, files).compose(v -> write(pool, dir, files)));
+  }
+
+  private record ServerCall(String where, String nodeId, UUID serverId) {}
+
+  /**
+   * Declared flows belong to the default profile, so their {@code inference} nodes may call only its servers: one
+   * naming another profile's server fails the apply. One naming a server that does not exist is applied with a
+   * warning (its runs fail at that node until it does), so that a start does not hinge on the control plane's data.
+   */
+  private static Future<Void> checkInferenceServers(Pool pool, List<DeclaredFile> files) {
+    List<ServerCall> calls = new ArrayList<>();
+    for (DeclaredFile file : files) {
+      for (DeclaredFlow flow : file.flows()) {
+        InferenceNodeType.serverIds(flow.definition())
+            .forEach((nodeId, serverId) -> calls.add(new ServerCall(flow.where(), nodeId, serverId)));
+      }
+    }
+    if (calls.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Set<UUID> ids = new HashSet<>();
+    calls.forEach(call -> ids.add(call.serverId()));
+    return new InferenceServerRepository(pool).owners(ids).compose(owners -> {
+      for (ServerCall call : calls) {
+        UUID owner = owners.get(call.serverId());
+        if (owner == null) {
+          LOG.warn("{}: node '{}' calls inference server {}, which does not exist; its runs fail at that node until "
+              + "it does", call.where(), call.nodeId(), call.serverId());
+        } else if (!owner.equals(Profile.DEFAULT_ID)) {
+          return Future.failedFuture(new DeclarationException(call.where() + ": node '" + call.nodeId()
+              + "': inference server " + call.serverId() + " belongs to another profile; declared flows may call "
+              + "only the default profile's servers."));
+        }
+      }
+      return Future.succeededFuture();
+    });
   }
 
   private static Future<Void> write(Pool pool, Path dir, List<DeclaredFile> files) {

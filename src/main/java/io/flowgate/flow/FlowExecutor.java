@@ -6,6 +6,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Objects;
+import java.util.UUID;
 
 /**
  * Runs compiled flows (DESIGN §2.2). A node starts as soon as all its predecessors have settled, so independent
@@ -45,22 +46,32 @@ public final class FlowExecutor {
    * @return never failed for flow errors: those are a {@link FlowResult} with outcome FAILED
    */
   public Future<FlowResult> execute(FlowPlan plan, JsonObject inputData, RunControl control) {
+    return execute(plan, inputData, control, null);
+  }
+
+  /**
+   * As {@link #execute(FlowPlan, JsonObject, RunControl)} for a run of profile {@code profileId}, which its nodes see
+   * as {@link NodeContext#profileId()} (null: a run of no profile, whose nodes cannot reach profile-scoped
+   * resources).
+   */
+  public Future<FlowResult> execute(FlowPlan plan, JsonObject inputData, RunControl control, UUID profileId) {
     Objects.requireNonNull(plan, "plan");
     JsonObject input = inputData == null ? new JsonObject() : inputData;
     RunControl ctl = control == null ? new RunControl() : control;
     Context context = Vertx.currentContext();
     if (context != null) {
-      return start(plan, context, input, ctl);
+      return start(plan, context, input, ctl, profileId);
     }
     Context target = services.vertx().getOrCreateContext();
     Promise<FlowResult> promise = Promise.promise();
-    target.runOnContext(v -> start(plan, target, input, ctl).onComplete(promise));
+    target.runOnContext(v -> start(plan, target, input, ctl, profileId).onComplete(promise));
     return promise.future();
   }
 
-  private static Future<FlowResult> start(FlowPlan plan, Context context, JsonObject input, RunControl control) {
+  private static Future<FlowResult> start(FlowPlan plan, Context context, JsonObject input, RunControl control,
+      UUID profileId) {
     try {
-      return new RunState(plan, context, input, control).start();
+      return new RunState(plan, context, input, control, profileId).start();
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }

@@ -4,12 +4,13 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * What one node execution sees: its input ({@code $}), the run's {@code input_data} ({@code $input}), the outputs
- * of the nodes completed so far ({@code $nodes}), the run's cancellation handle and Vert.x. Made by the executor for
- * one node execution; read it on the thread that runs the node (the run's context, or a worker thread for a
- * blocking node).
+ * of the nodes completed so far ({@code $nodes}), the run's cancellation handle, the profile the run belongs to and
+ * Vert.x. Made by the executor for one node execution; read it on the thread that runs the node (the run's context,
+ * or a worker thread for a blocking node).
  */
 public final class NodeContext {
 
@@ -20,9 +21,15 @@ public final class NodeContext {
   private final Map<String, Object> nodes;
   private final RunControl control;
   private final Context context;
+  private final UUID profileId;
 
   NodeContext(String nodeId, Object input, JsonObject inputData, Map<String, Object> inputDataPlain,
       Map<String, Object> nodes, RunControl control, Context context) {
+    this(nodeId, input, inputData, inputDataPlain, nodes, control, context, null);
+  }
+
+  NodeContext(String nodeId, Object input, JsonObject inputData, Map<String, Object> inputDataPlain,
+      Map<String, Object> nodes, RunControl control, Context context, UUID profileId) {
     this.nodeId = nodeId;
     this.input = input;
     this.inputData = inputData;
@@ -30,6 +37,7 @@ public final class NodeContext {
     this.nodes = nodes;
     this.control = control;
     this.context = context;
+    this.profileId = profileId;
   }
 
   /** The id of the node being executed. */
@@ -66,6 +74,14 @@ public final class NodeContext {
    */
   public RunControl control() {
     return control;
+  }
+
+  /**
+   * The profile the run belongs to (its deployment's), or null for a run started without one (e.g. by a test).
+   * Node types that reach profile-scoped resources, such as {@code inference}, act on this profile's only.
+   */
+  public UUID profileId() {
+    return profileId;
   }
 
   /** The Vert.x instance. */

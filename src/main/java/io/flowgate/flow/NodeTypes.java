@@ -12,8 +12,9 @@ import java.util.TreeMap;
 /**
  * The registry of node types: the built-ins ({@code api_input}, {@code transform}, {@code condition},
  * {@code http_request}, {@code delay}, {@code output}) plus every {@link NodeType} found with
- * {@link ServiceLoader}, bound to the {@link NodeServices} their nodes get. Built once per process; immutable and
- * thread-safe.
+ * {@link ServiceLoader}, bound to the {@link NodeServices} their nodes get. The {@code inference} type of DESIGN
+ * §2.2 is one of the latter: it lives with the inference runtime, which it finds in {@link NodeServices#service}.
+ * Built once per process; immutable and thread-safe.
  */
 public final class NodeTypes {
 

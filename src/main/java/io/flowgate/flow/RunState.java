@@ -8,6 +8,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 
 /**
  * The state machine of one run of a {@link FlowPlan}: which nodes wait, run, completed or were skipped, their
@@ -30,6 +31,7 @@ final class RunState {
   private final JsonObject inputData;
   private final Map<String, Object> inputPlain;
   private final RunControl control;
+  private final UUID profileId;
   /** What nodes see: cancelled by the caller's cancel and by a failure of another node. */
   private final RunControl abort = new RunControl();
   private final Promise<FlowResult> promise = Promise.promise();
@@ -55,7 +57,7 @@ final class RunState {
   private String errorNode;
   private String errorMessage;
 
-  RunState(FlowPlan plan, Context context, JsonObject inputData, RunControl control) {
+  RunState(FlowPlan plan, Context context, JsonObject inputData, RunControl control, UUID profileId) {
     this.plan = plan;
     this.context = context;
     this.inputData = inputData;
@@ -63,6 +65,7 @@ final class RunState {
     Map<String, Object> plain = (Map<String, Object>) JsonValues.plain(inputData.getMap(), true);
     this.inputPlain = plain;
     this.control = control;
+    this.profileId = profileId;
     this.size = plan.size();
     this.state = new byte[size];
     this.outputs = new Object[size];
@@ -122,7 +125,7 @@ final class RunState {
     Node node = plan.nodes[p];
     boolean blocking = plan.blocking[p];
     NodeContext ctx = new NodeContext(plan.ids[p], inputOf(p), inputData, inputPlain,
-        new NodesView(doneIds, doneOutputs, doneCount), abort, context);
+        new NodesView(doneIds, doneOutputs, doneCount), abort, context, profileId);
     started[p] = System.nanoTime();
     Future<Object> result;
     try {

@@ -11,7 +11,10 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -28,6 +31,7 @@ public final class InferenceServerRepository {
       + " ORDER BY created_at, id";
   private static final String GET = "SELECT " + COLUMNS + " FROM inference_servers WHERE id = $1 AND profile_id = $2";
   private static final String FIND = "SELECT " + COLUMNS + " FROM inference_servers WHERE id = $1";
+  private static final String OWNERS = "SELECT id, profile_id FROM inference_servers WHERE id = ANY($1)";
   private static final String USERS = "SELECT id, name FROM deployments WHERE inference_server_id = $1"
       + " ORDER BY created_at LIMIT 20";
   private static final String LOCK = "SELECT id FROM inference_servers WHERE id = $1 AND profile_id = $2 FOR UPDATE";
@@ -67,6 +71,20 @@ public final class InferenceServerRepository {
   /** The server {@code id} whoever owns it, or null (the runtime checks the owner against the deployment's). */
   public Future<InferenceServerSpec> findById(UUID id) {
     return pool.preparedQuery(FIND).execute(Tuple.of(id)).map(InferenceServerRepository::first);
+  }
+
+  /** The owning profile of each of {@code ids} that exists (for checking the {@code inference} nodes of a flow). */
+  public Future<Map<UUID, UUID>> owners(Collection<UUID> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(Map.of());
+    }
+    return pool.preparedQuery(OWNERS).execute(Tuple.tuple().addArrayOfUUID(ids.toArray(new UUID[0]))).map(rows -> {
+      Map<UUID, UUID> owners = new HashMap<>();
+      for (Row row : rows) {
+        owners.put(row.getUUID("id"), row.getUUID("profile_id"));
+      }
+      return owners;
+    });
   }
 
   /**

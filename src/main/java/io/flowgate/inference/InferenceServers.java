@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
 public final class InferenceServers {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceServers.class);
   private static final String CHANGE_PREFIX = "inference_servers:";
+  private static final String DEPLOYMENT_ADVICE = "this deployment forwards to does not exist any more; point the "
+      + "deployment at another one.";
 
   private final Vertx vertx;
   private final InferenceServerRepository repository;
@@ -60,10 +62,20 @@ public final class InferenceServers {
    * long for one.
    */
   public Future<InferenceResult> infer(UUID profileId, UUID serverId, JsonObject inputData, int waitSeconds) {
+    return infer(profileId, serverId, inputData, waitSeconds, DEPLOYMENT_ADVICE);
+  }
+
+  /**
+   * As {@link #infer(UUID, UUID, JsonObject, int)}; {@code missingAdvice} ends the sentence of the
+   * {@code inference_unavailable} failure for a server that does not exist in the profile (what the caller should
+   * change).
+   */
+  Future<InferenceResult> infer(UUID profileId, UUID serverId, JsonObject inputData, int waitSeconds,
+      String missingAdvice) {
     ServerRuntime runtime = runtimes.get(serverId);
     if (runtime != null) {
       if (!runtime.spec.profileId().equals(profileId)) {
-        return Future.failedFuture(missing(serverId));
+        return Future.failedFuture(missing(serverId, missingAdvice));
       }
       Future<Void> first = runtime.firstCheck();
       return first.isComplete() ? runtime.infer(inputData, waitSeconds)
@@ -74,16 +86,15 @@ public final class InferenceServers {
             "flowgate cannot reach its database right now; retry in a few seconds.", 2)))
         .compose(spec -> {
           if (spec == null || !spec.profileId().equals(profileId)) {
-            return Future.failedFuture(missing(serverId));
+            return Future.failedFuture(missing(serverId, missingAdvice));
           }
           ServerRuntime loaded = runtimeFor(spec);
           return loaded.firstCheck().compose(v -> loaded.infer(inputData, waitSeconds));
         });
   }
 
-  private static GatewayException missing(UUID serverId) {
-    return new GatewayException(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server " + serverId + " this "
-        + "deployment forwards to does not exist any more; point the deployment at another one.");
+  private static GatewayException missing(UUID serverId, String advice) {
+    return new GatewayException(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server " + serverId + " " + advice);
   }
 
   /** The live runtime of {@code spec}, created (and its checks started) if this node has none yet. */

@@ -53,6 +53,8 @@ final class ServerRuntime {
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   private static final int MIN_RETRIES = 3;
   private static final long MAX_RESTART_BACKOFF_MS = 30_000;
+  /** Fast Mode's advice in the booting sentence; the {@code inference} node drops it (a flow cannot wait). */
+  static final String WAIT_ADVICE = ", or send X-Wait-For-Ready: <seconds> to wait for it";
 
   final InferenceServerSpec spec;
   private final Vertx vertx;
@@ -305,8 +307,7 @@ final class ServerRuntime {
     if (booting || spec.launched() && launchWanted.get() && restartIn == Long.MAX_VALUE) {
       int seconds = bootRetrySeconds();
       return GatewayException.retryAfter(ErrorCode.INFERENCE_BOOTING, "The inference server '" + spec.name()
-          + "' is booting; retry in about " + seconds + " seconds, or send X-Wait-For-Ready: <seconds> to wait for "
-          + "it.", seconds);
+          + "' is booting; retry in about " + seconds + " seconds" + WAIT_ADVICE + ".", seconds);
     }
     int seconds = restartIn != Long.MAX_VALUE ? secondsCeil(restartIn + estimatedBootMillis())
         : secondsCeil(Math.max(settings.healthInterval().toMillis(), settings.breakerReset().toMillis()));

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
@@ -81,7 +82,8 @@ public final class RunService {
     Instant created = Instant.now();
     Duration timeout = timeoutOf(deployment);
     RunControl control = new RunControl();
-    return execute(plan, input, runId, control, System.nanoTime() + timeout.toNanos(), timeout)
+    return execute(plan, input, runId, deployment.profileId(), control, System.nanoTime() + timeout.toNanos(),
+        timeout)
         .compose(outcome -> {
           Run run = new Run(runId, deployment.profileId(), deployment.id(), deployment.flowId(),
               deployment.flowVersion(), "sync", deployment.deploymentType().wire(), outcome.status, created, created,
@@ -151,7 +153,8 @@ public final class RunService {
     long remainingMs = deadlineEpochMs - System.currentTimeMillis();
     Duration timeout = Duration.ofMillis(deadlineEpochMs - run.createdAt().toEpochMilli());
     Instant started = Instant.now();
-    execute(plan, input, run.id(), control, System.nanoTime() + Math.max(1, remainingMs) * 1_000_000L, timeout)
+    execute(plan, input, run.id(), run.profileId(), control,
+        System.nanoTime() + Math.max(1, remainingMs) * 1_000_000L, timeout)
         // The run's record shows started_at as accepted (ACCEPT_LOCAL writes created_at).
         .compose(outcome -> finish(run, started, run.createdAt(), outcome, attempt))
         .onComplete(ar -> {
@@ -285,15 +288,16 @@ public final class RunService {
   }
 
   /**
-   * Executes {@code plan} on the current context, stopping it at {@code deadlineNanos}; registered for stop notices
-   * while it runs.
+   * Executes {@code plan} on the current context as a run of {@code profileId} (its deployment's profile: nodes reach
+   * only that profile's resources, e.g. inference servers), stopping it at {@code deadlineNanos}; registered for stop
+   * notices while it runs.
    */
-  Future<Outcome> execute(FlowPlan plan, JsonObject input, String runId, RunControl control, long deadlineNanos,
-      Duration timeout) {
+  Future<Outcome> execute(FlowPlan plan, JsonObject input, String runId, UUID profileId, RunControl control,
+      long deadlineNanos, Duration timeout) {
     long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime()));
     long timer = vertx.setTimer(remainingMs, t -> control.cancel("timed_out"));
     notices.executing(runId, control);
-    return executor.execute(plan, input, control)
+    return executor.execute(plan, input, control, profileId)
         .andThen(ar -> {
           vertx.cancelTimer(timer);
           notices.finished(runId);

@@ -213,7 +213,7 @@ public final class RunWorkerVerticle extends VerticleBase {
     RunControl control = new RunControl();
     service.hold(runId, c.attempt(), control);
     return catalog.plan(run.flowId(), run.flowVersion())
-        .compose(plan -> service.execute(plan, new JsonObject(c.input()), runId, control,
+        .compose(plan -> service.execute(plan, new JsonObject(c.input()), runId, run.profileId(), control,
             System.nanoTime() + Math.max(1, remainingMs) * 1_000_000L, timeout))
         .recover(e -> Future.succeededFuture(new RunService.Outcome(RunStatus.FAILED, null,
             new JsonObject().put("message", "The run could not start: " + e.getMessage()))))

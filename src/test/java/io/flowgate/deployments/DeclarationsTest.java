@@ -5,9 +5,13 @@ import static io.flowgate.deployments.DbFixture.awaitFailure;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flowgate.flow.NodeTypes;
+import io.flowgate.inference.InferenceServerRepository;
+import io.flowgate.inference.InferenceServerSpec;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
@@ -216,6 +220,49 @@ class DeclarationsTest {
     assertThat(failure.getMessage()).contains("clash.yaml").contains("hash");
     assertThat(await(pool.preparedQuery("SELECT count(*) AS n FROM flows WHERE name = $1")
         .execute(Tuple.of("clash"))).iterator().next().getLong("n")).isZero();
+  }
+
+  @Test
+  void a_declared_inference_node_may_call_only_a_server_of_the_default_profile(@TempDir Path dir) throws IOException {
+    UUID other = UUID.randomUUID();
+    await(pool.preparedQuery("INSERT INTO profiles (id, name) VALUES ($1, $2)")
+        .execute(Tuple.of(other, "declarations-other-" + other)));
+    InferenceServerRepository servers = new InferenceServerRepository(pool);
+    JsonObject server = new JsonObject().put("name", "iris").put("protocol", "passthrough")
+        .put("replicas", new JsonArray().add("http://127.0.0.1:9"));
+    UUID theirs = await(servers.create(InferenceServerSpec.parse(UUID.randomUUID(), other, server))).id();
+    UUID mine = await(servers.create(InferenceServerSpec.parse(UUID.randomUUID(), Profile.DEFAULT_ID, server))).id();
+
+    UUID refused = UUID.randomUUID();
+    Files.writeString(dir.resolve("theirs.yaml"), inferenceFlow(refused, theirs));
+    Throwable failure = awaitFailure(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(failure).isInstanceOf(DeclarationException.class);
+    assertThat(failure.getMessage()).contains("theirs.yaml").contains("node 'score'").contains(theirs.toString())
+        .contains("another profile");
+    assertThat(await(flows.get(Profile.DEFAULT_ID, refused))).isNull();
+
+    // The default profile's own server, and (with a warning) one that does not exist yet, are accepted.
+    Files.delete(dir.resolve("theirs.yaml"));
+    UUID owned = UUID.randomUUID();
+    UUID dangling = UUID.randomUUID();
+    Files.writeString(dir.resolve("mine.yaml"), inferenceFlow(owned, mine));
+    Files.writeString(dir.resolve("missing.yaml"), inferenceFlow(dangling, UUID.randomUUID()));
+    await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
+    assertThat(await(flows.get(Profile.DEFAULT_ID, owned))).isNotNull();
+    assertThat(await(flows.get(Profile.DEFAULT_ID, dangling))).isNotNull();
+  }
+
+  private static String inferenceFlow(UUID flowId, UUID serverId) {
+    return "flows:\n"
+        + "  - id: " + flowId + "\n"
+        + "    name: scores-" + flowId.toString().substring(0, 8) + "\n"
+        + "    nodes:\n"
+        + "      - {id: input, type: api_input}\n"
+        + "      - {id: score, type: inference, config: {inference_server_id: '" + serverId + "'}}\n"
+        + "      - {id: output, type: output}\n"
+        + "    edges:\n"
+        + "      - {from: input, to: score}\n"
+        + "      - {from: score, to: output}\n";
   }
 
   /** One flow, one deployment of it, one key given by {@code keySource} (a YAML line: hash or env). */

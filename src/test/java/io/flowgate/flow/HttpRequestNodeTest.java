@@ -138,7 +138,8 @@ class HttpRequestNodeTest {
           assertThat(r.error().getString("node_id")).isEqualTo("call");
           assertThat(r.error().getString("message"))
               .startsWith("GET http://127.0.0.1:" + deadPort + "/x failed: ")
-              .containsIgnoringCase("refused")
+              // "refused" as a rule; on a busy machine another process may take the freed port and hang up.
+              .containsAnyOf("refused", "Refused", "closed", "reset")
               .doesNotContain("hunter2");
         });
       } catch (FlowValidationException e) {
