@@ -10,7 +10,10 @@ set -euo pipefail
 
 usage() {
   cat <<'EOF'
-usage: bench/load/run.sh [options]
+usage: bench/load/run.sh [--scenario sync|async|fast] [options]
+  --scenario S       sync (default): this file's benchmark, options below;
+                     async: bench/load/async.sh (durable async triggers, end-to-end completions, 1 and 2 nodes);
+                     fast: bench/load/fast.sh (Fast Mode vs direct, nginx, HAProxy); see their --help
   --duration S       seconds per measured run (wrk and hey)                    [15]
   --warmup S         seconds of the warm-up wrk run per target                  [= --duration]
   --repeat N         measured wrk runs per target (median, min-max reported)    [3]
@@ -127,6 +130,23 @@ run_load() {
 }
 
 # ------------------------------------------------------------------------------------------------------- options ---
+# --scenario async|fast hands every other argument to bench/load/<scenario>.sh; sync (the default) is this file.
+SCENARIO=sync
+ARGS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --scenario) [[ $# -ge 2 && -n "$2" ]] || die "option --scenario needs a value: sync, async or fast"
+      SCENARIO=$2; shift 2 ;;
+    --scenario=*) SCENARIO=${1#--scenario=}; shift ;;
+    *) ARGS+=("$1"); shift ;;
+  esac
+done
+set -- ${ARGS[@]+"${ARGS[@]}"}
+case "$SCENARIO" in
+  sync) ;;
+  async | fast) trap - EXIT; exec "$ROOT/bench/load/$SCENARIO.sh" "$@" ;;
+  *) die "unknown scenario '$SCENARIO' (sync, async or fast)" ;;
+esac
 need_value() { [[ $# -ge 2 && -n "$2" ]] || die "option $1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in

@@ -7,6 +7,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,10 +23,16 @@ import java.util.concurrent.atomic.AtomicInteger;
  * context.
  */
 final class AcceptLog {
+  // One statement per batch (arrays unnested), not one per run: a batch is one round trip and one commit.
   private static final String INSERT = """
       INSERT INTO run_history (id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type,
         status, node_id, created_at, input_data, deadline_at, origin_node, request_id)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $8, $9, $10, $11, $8, $12)
+      SELECT id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, 'queued', $8::text,
+        created_at, input_data::jsonb, deadline_at, $8::text, request_id
+      FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[],
+        $9::timestamptz[], $10::text[], $11::timestamptz[], $12::text[])
+        AS u(id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, created_at,
+          input_data, deadline_at, request_id)
       ON CONFLICT (id) DO NOTHING
       """;
   private static final int MAX_BATCH = 500;
@@ -43,27 +50,54 @@ final class AcceptLog {
     this.nodeId = nodeId;
   }
 
-  private record Pending(Tuple row, Promise<Void> promise, Context context) {}
+  private record Pending(Row row, Promise<Void> promise, Context context) {}
+
+  /** One accepted run's columns. */
+  private record Row(UUID id, UUID profileId, UUID deploymentId, UUID flowId, Integer flowVersion, String mode,
+      String type, OffsetDateTime created, String input, OffsetDateTime deadline, String requestId) {}
 
   /** Records the run as accepted; completes once it is committed. */
   Future<Void> append(Run run, JsonObject input, long deadlineEpochMs, String requestId) {
-    Tuple row = Tuple.tuple()
-        .addUUID(UUID.fromString(run.id()))
-        .addUUID(run.profileId())
-        .addUUID(run.deploymentId())
-        .addUUID(run.flowId())
-        .addInteger(run.flowVersion())
-        .addString(run.mode())
-        .addString(run.type())
-        .addString(nodeId)
-        .addOffsetDateTime(run.createdAt().atOffset(ZoneOffset.UTC))
-        .addValue(input)
-        .addOffsetDateTime(java.time.Instant.ofEpochMilli(deadlineEpochMs).atOffset(ZoneOffset.UTC))
-        .addString(requestId);
+    Row row = new Row(UUID.fromString(run.id()), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
+        run.mode(), run.type(), run.createdAt().atOffset(ZoneOffset.UTC), input.encode(),
+        java.time.Instant.ofEpochMilli(deadlineEpochMs).atOffset(ZoneOffset.UTC), requestId);
     Promise<Void> promise = Promise.promise();
     queue.add(new Pending(row, promise, vertx.getOrCreateContext()));
     flush();
     return promise.future();
+  }
+
+  private Tuple arrays(List<Pending> batch) {
+    int n = batch.size();
+    UUID[] ids = new UUID[n];
+    UUID[] profiles = new UUID[n];
+    UUID[] deployments = new UUID[n];
+    UUID[] flows = new UUID[n];
+    Integer[] versions = new Integer[n];
+    String[] modes = new String[n];
+    String[] types = new String[n];
+    OffsetDateTime[] created = new OffsetDateTime[n];
+    String[] inputs = new String[n];
+    OffsetDateTime[] deadlines = new OffsetDateTime[n];
+    String[] requests = new String[n];
+    for (int i = 0; i < n; i++) {
+      Row r = batch.get(i).row();
+      ids[i] = r.id();
+      profiles[i] = r.profileId();
+      deployments[i] = r.deploymentId();
+      flows[i] = r.flowId();
+      versions[i] = r.flowVersion();
+      modes[i] = r.mode();
+      types[i] = r.type();
+      created[i] = r.created();
+      inputs[i] = r.input();
+      deadlines[i] = r.deadline();
+      requests[i] = r.requestId();
+    }
+    return Tuple.tuple().addArrayOfUUID(ids).addArrayOfUUID(profiles).addArrayOfUUID(deployments)
+        .addArrayOfUUID(flows).addArrayOfInteger(versions).addArrayOfString(modes).addArrayOfString(types)
+        .addString(nodeId).addArrayOfOffsetDateTime(created).addArrayOfString(inputs)
+        .addArrayOfOffsetDateTime(deadlines).addArrayOfString(requests);
   }
 
   private void flush() {
@@ -80,11 +114,7 @@ final class AcceptLog {
         inFlight.decrementAndGet();
         return;
       }
-      List<Tuple> rows = new ArrayList<>(batch.size());
-      for (Pending p : batch) {
-        rows.add(p.row());
-      }
-      pool.withTransaction(conn -> conn.preparedQuery(INSERT).executeBatch(rows))
+      pool.preparedQuery(INSERT).execute(arrays(batch))
           .onComplete(ar -> {
             for (Pending p : batch) {
               p.context().runOnContext(v -> {
