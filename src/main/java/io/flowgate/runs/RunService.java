@@ -198,7 +198,7 @@ public final class RunService {
         return Future.succeededFuture(run);
       }
       return waitFor(runId, done, max);
-    });
+    }).onFailure(e -> notices.forget(runId, done));
   }
 
   /**
