@@ -2,12 +2,13 @@
 # (for messages) and ROOT before sourcing, then calls bench_init_work once its options are parsed.
 # shellcheck shell=bash
 
+# shellcheck source=bench/load/parse.sh
+source "$ROOT/bench/load/parse.sh"
+
 die() {
   echo "$NAME: $*" >&2
   exit 2
 }
-is_uint() { [[ "$1" =~ ^[0-9]+$ ]] && (( 10#$1 > 0 )); }
-need_value() { [[ $# -ge 2 && -n "$2" ]] || die "option $1 needs a value (see --help)"; }
 
 # ---------------------------------------------------------------------------------------------------- processes ---
 WORK=""
@@ -124,13 +125,6 @@ wait_up() { # name (log $WORK/<name>.log), pid, url, seconds
 }
 
 # ---------------------------------------------------------------------------------------------------- parsing ---
-wrk_rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
-wrk_errors() { # non-2xx/3xx responses + socket errors
-  awk '/Non-2xx or 3xx responses:/ {n += $NF}
-       /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10}
-       END {print n + 0}' "$1"
-}
-wrk_total() { awk '/requests in/ {print $1}' "$1"; }
 wrk_secs() { # the run's actual length in seconds ("10.06s," or "1.00m,")
   awk '/requests in/ {s = $4; sub(/,$/, "", s); f = 1; if (s ~ /m$/) f = 60; sub(/[a-z]+$/, "", s); print s * f}' "$1"
 }
@@ -139,27 +133,13 @@ wrk_pct_ms() { # file, 50|99 -> ms (wrk --latency: us, ms or s)
        if (u == "us") v /= 1000; else if (u == "s") v *= 1000; else if (u == "m") v *= 60000; printf "%.3f", v}' "$1"
 }
 hey_pct() { awk -v p="$2%" '$1 == p && $2 == "in" {printf "%.2f", $3 * 1000}' "$1"; }
-hey_rps() { awk '/Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
 hey_status() { # file, code -> responses with that status
   awk -v c="[$2]" '/Status code distribution:/ {s = 1; next} /Error distribution:/ {s = 0}
        s && $1 == c {n += $2} END {print n + 0}' "$1"
 }
-hey_errors() { # responses other than 2xx + transport errors
-  awk '/Status code distribution:/ {s = 1; next}
-       /Error distribution:/ {s = 0; e = 1; next}
-       s && /^\s*\[[0-9]+\]/ {code = $1; gsub(/[\[\]]/, "", code); if (code !~ /^2/) n += $2}
-       e && /^\s*\[[0-9]+\]/ {c = $1; gsub(/[\[\]]/, "", c); n += c}
-       END {print n + 0}' "$1"
-}
-stats() { # numbers... -> "median min max"
-  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
-    m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m, a[1], a[NR]}'
-}
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0 && a != "") printf "%.3f", a / b; else print "n/a"}'; }
-spread() { awk -v lo="$1" -v hi="$2" -v m="$3" 'BEGIN {if (m > 0) printf "%.0f%%", 100 * (hi - lo) / m; else print "n/a"}'; }
 ge() { awk -v a="$1" -v b="$2" 'BEGIN {print (a != "n/a" && a != "" && a + 0 >= b + 0) ? 1 : 0}'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN {print (a != "n/a" && a != "" && a + 0 <= b + 0) ? 1 : 0}'; }
-verdict() { [[ "$1" == 1 ]] && echo "met" || echo "MISSED"; }
 now_s() { date +%s.%N; }
 
 rss_kb() { # pids... -> summed VmRSS (kB) of them and all their descendants

@@ -41,6 +41,8 @@ die() {
 }
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+# shellcheck source=bench/load/parse.sh
+source "$ROOT/bench/load/parse.sh"
 DURATION=15
 WARMUP=""
 REPEAT=3
@@ -61,7 +63,6 @@ PIDS=()          # long-running processes we started (flowgate, Hello)
 LOAD_PID=""      # the wrk/hey/curl running now
 DATA_DIR=""
 
-is_uint() { [[ "$1" =~ ^[0-9]+$ ]] && (( 10#$1 > 0 )); }
 
 stop_pid() { # pid, grace seconds: TERM, wait, KILL
   local pid=$1 grace=$2 i
@@ -147,7 +148,6 @@ case "$SCENARIO" in
   async | fast) trap - EXIT; exec "$ROOT/bench/load/$SCENARIO.sh" "$@" ;;
   *) die "unknown scenario '$SCENARIO' (sync, async or fast)" ;;
 esac
-need_value() { [[ $# -ge 2 && -n "$2" ]] || die "option $1 needs a value (see --help)"; }
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --duration) need_value "$@"; DURATION=$2; shift 2 ;;
@@ -319,13 +319,6 @@ wrk_run() { # target, seconds, output file
   run_load "$out" timeout $((secs + 60)) wrk -t"$THREADS" -c"$CONNECTIONS" -d"${secs}s" --timeout 10s --latency \
     -s "$WORK/$t.lua" "${URL[$t]}" || { cat "$out" >&2; die "wrk against $t failed"; }
 }
-wrk_rps() { awk '/^Requests\/sec:/ {print $2}' "$1"; }
-wrk_errors() { # non-2xx/3xx responses + socket errors
-  awk '/Non-2xx or 3xx responses:/ {n += $NF}
-       /Socket errors:/ {gsub(",", ""); n += $4 + $6 + $8 + $10}
-       END {print n + 0}' "$1"
-}
-wrk_total() { awk '/requests in/ {print $1}' "$1"; }
 
 declare -A RPS ERRS REQS
 echo "run.sh: closed loop (wrk -t$THREADS -c$CONNECTIONS): warm-up ${WARMUP}s per target, then $REPEAT x ${DURATION}s"
@@ -345,10 +338,6 @@ for ((r = 1; r <= REPEAT; r++)); do
   done
 done
 
-stats() { # numbers... -> "median min max"
-  printf '%s\n' "$@" | sort -g | awk '{a[NR] = $1} END {
-    m = (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2; print m, a[1], a[NR]}'
-}
 declare -A MED MIN MAX
 for t in "${TARGETS[@]}"; do
   # shellcheck disable=SC2086
@@ -372,14 +361,6 @@ hey_run() { # target, total rate, output file; sets HEY_ASKED (the rate actually
 }
 hey_pct() { # file, percentile -> ms
   awk -v p="$2%" '$1 == p && $2 == "in" {printf "%.2f", $3 * 1000}' "$1"
-}
-hey_rps() { awk '/Requests\/sec:/ {printf "%.0f", $2}' "$1"; }
-hey_errors() { # responses other than 2xx + transport errors
-  awk '/Status code distribution:/ {s = 1; next}
-       /Error distribution:/ {s = 0; e = 1; next}
-       s && /^\s*\[[0-9]+\]/ {code = $1; gsub(/[\[\]]/, "", code); if (code !~ /^2/) n += $2}
-       e && /^\s*\[[0-9]+\]/ {c = $1; gsub(/[\[\]]/, "", c); n += c}
-       END {print n + 0}' "$1"
 }
 
 declare -A LAT_RATES
@@ -429,7 +410,6 @@ fi
 
 # ------------------------------------------------------------------------------------------------------ report ---
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.3f", a / b; else print "n/a"}'; }
-spread() { awk -v lo="$1" -v hi="$2" -v m="$3" 'BEGIN {if (m > 0) printf "%.0f%%", 100 * (hi - lo) / m; else print "n/a"}'; }
 R_SERVER=$(ratio "${MED[server]}" "${MED[hello]}")
 R_API=$(ratio "${MED[api]}" "${MED[hello]}")
 
@@ -446,7 +426,6 @@ for row in "${LAT_ROWS[@]}"; do
   TABLE_LAT+=$'\n'"| $t | $label | $got | $p50 | $p99 | $errs | $wq |"
 done
 
-verdict() { [[ "$1" == 1 ]] && echo "met" || echo "MISSED"; }
 p99_at_rate() { # target -> p99 ms at --rate
   local row t label rest
   for row in "${LAT_ROWS[@]}"; do
