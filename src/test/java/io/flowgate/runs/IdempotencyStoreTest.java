@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.flowgate.ErrorCode;
 import io.flowgate.GatewayException;
 import io.flowgate.testsupport.TestBackends;
+import io.flowgate.testsupport.Futures;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -24,9 +25,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,7 +33,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 @ExtendWith(VertxExtension.class)
 class IdempotencyStoreTest {
-  private static final long TIMEOUT_SECONDS = 30;
   private static final Duration DAY = Duration.ofHours(24);
 
   private static Vertx vertx;
@@ -313,32 +310,14 @@ class IdempotencyStoreTest {
   }
 
   private static <T> T await(Future<T> future) {
-    try {
-      return future.toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      throw new AssertionError("expected success but failed: " + e.getCause(), e.getCause());
-    } catch (TimeoutException e) {
-      throw new AssertionError("no result within " + TIMEOUT_SECONDS + " s", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
-    }
+    return Futures.await(future);
   }
 
   private static GatewayException awaitGatewayFailure(Future<?> future) {
-    try {
-      Object value = future.toCompletionStage().toCompletableFuture().get(TIMEOUT_SECONDS, TimeUnit.SECONDS);
-      throw new AssertionError("expected a failure but got " + value);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof GatewayException ge) {
-        return ge;
-      }
-      throw new AssertionError("expected a GatewayException but got " + e.getCause(), e.getCause());
-    } catch (TimeoutException e) {
-      throw new AssertionError("no result within " + TIMEOUT_SECONDS + " s", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError("interrupted", e);
+    Throwable failure = Futures.awaitFailure(future);
+    if (failure instanceof GatewayException ge) {
+      return ge;
     }
+    throw new AssertionError("expected a GatewayException but got " + failure, failure);
   }
 }
