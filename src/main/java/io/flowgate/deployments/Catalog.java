@@ -175,16 +175,25 @@ public final class Catalog {
           if (definition == null) {
             return Future.failedFuture(deploymentNotFound());
           }
-          try {
-            FlowPlan compiled = FlowPlan.compile(FlowDefinition.fromJson(definition), nodeTypes);
-            FlowPlan raced = plans.putIfAbsent(id, compiled);
-            return Future.succeededFuture(raced != null ? raced : compiled);
-          } catch (FlowValidationException e) {
-            // Validated at creation; failing here means a node type (a plugin) is gone since.
-            return Future.failedFuture(new GatewayException(ErrorCode.INTERNAL,
-                "The deployment's flow no longer compiles: " + e.getMessage()));
-          }
+          // Compiling (JSONata, JSON Schema) is CPU work done once per flow version: off the event loop.
+          io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+          Future<FlowPlan> compiled = context == null
+              ? Future.succeededFuture(definition).map(this::compile)
+              : context.executeBlocking(() -> compile(definition), false);
+          return compiled.map(fresh -> {
+            FlowPlan raced = plans.putIfAbsent(id, fresh);
+            return raced != null ? raced : fresh;
+          });
         });
+  }
+
+  private FlowPlan compile(io.vertx.core.json.JsonObject definition) {
+    try {
+      return FlowPlan.compile(FlowDefinition.fromJson(definition), nodeTypes);
+    } catch (FlowValidationException e) {
+      // Validated at creation; failing here means a node type (a plugin) is gone since.
+      throw new GatewayException(ErrorCode.INTERNAL, "The deployment's flow no longer compiles: " + e.getMessage());
+    }
   }
 
   /**
