@@ -86,7 +86,10 @@ public final class GatewayVerticle extends VerticleBase {
         .setIdleTimeout((int) http.idleTimeout().toSeconds())
         .setIdleTimeoutUnit(TimeUnit.SECONDS)
         .setTcpNoDelay(true)
-        .setReusePort(true);
+        .setReusePort(true)
+        // No WebSocket endpoints: without these, Netty's WebSocket extension handler looks at every response.
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
     server = vertx.createHttpServer(options)
         .invalidRequestHandler(GatewayVerticle::invalidRequest)
         .requestHandler(router);

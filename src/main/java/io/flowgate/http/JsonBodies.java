@@ -3,6 +3,7 @@ package io.flowgate.http;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +22,8 @@ import java.util.Map;
  * JSON costs bounded time and memory. Thread-safe; used on event loops for bodies already bounded in size.
  */
 public final class JsonBodies {
+  private static final Buffer EMPTY_OBJECT = Buffer.buffer("{}");
+  private static final String INPUT_DATA = "input_data";
   private final ObjectMapper mapper;
   private final int maxDepth;
 
@@ -67,6 +70,72 @@ public final class JsonBodies {
       throw new GatewayException(ErrorCode.INVALID_JSON, what + " must be a JSON object, like {\"name\": \"...\"}.");
     }
     return object;
+  }
+
+  /**
+   * The bytes of a trigger envelope's {@code input_data} object, found with a streaming pass over {@code body} (the
+   * same limits as {@link #parse}, no tree built): what Fast Mode forwards as it is. An absent or null
+   * {@code input_data} is {@code {}}. Anything else wrong is thrown exactly as {@link #parseObject} and an
+   * {@code input_data} that is not an object ({@code invalid_input}) would be, by parsing the body again the slow way.
+   */
+  public Buffer inputDataBytes(Buffer body) {
+    if (body == null || isBlank(body)) {
+      return EMPTY_OBJECT;
+    }
+    byte[] bytes = body.getBytes();
+    int start = -1;
+    int end = -1;
+    try (JsonParser parser = mapper.createParser(bytes)) {
+      if (parser.nextToken() != JsonToken.START_OBJECT) {
+        throw slowly(body);
+      }
+      JsonToken token;
+      while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
+        boolean input = INPUT_DATA.equals(parser.currentName());
+        JsonToken value = parser.nextToken();
+        if (!input) {
+          parser.skipChildren();
+        } else if (value == JsonToken.START_OBJECT) {
+          // The token location may point at the field name: the object starts at the first '{' from there.
+          start = (int) parser.currentTokenLocation().getByteOffset();
+          parser.skipChildren();
+          end = (int) parser.currentLocation().getByteOffset();
+          while (start >= 0 && start < end && bytes[start] != '{') {
+            start++;
+          }
+        } else if (value != JsonToken.VALUE_NULL) {
+          throw slowly(body);
+        }
+      }
+      if (token != JsonToken.END_OBJECT || parser.nextToken() != null) {
+        throw slowly(body);
+      }
+    } catch (IOException e) {
+      throw slowly(body);
+    }
+    if (start < 0) {
+      return EMPTY_OBJECT;
+    }
+    if (end > bytes.length || bytes[start] != '{' || bytes[end - 1] != '}') {
+      throw new IllegalStateException("input_data located at " + start + ".." + end + " is not an object");
+    }
+    return body.slice(start, end);
+  }
+
+  /** The error the tree parse gives for a body the streaming pass refused. */
+  private GatewayException slowly(Buffer body) {
+    JsonObject envelope = parseObject(body, "The request body");
+    Object input = envelope.getValue(INPUT_DATA);
+    if (input != null && !(input instanceof JsonObject)) {
+      return invalidInputData();
+    }
+    throw new IllegalStateException("the streaming and the tree parse disagree about a request body");
+  }
+
+  /** {@code input_data} that is not a JSON object. */
+  public static GatewayException invalidInputData() {
+    return new GatewayException(ErrorCode.INVALID_INPUT,
+        "input_data must be a JSON object, like {\"input_data\": {\"param1\": \"value1\"}}.");
   }
 
   private static boolean isBlank(Buffer body) {

@@ -5,6 +5,7 @@ import io.flowgate.GatewayException;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,6 +13,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,20 +68,32 @@ public final class InferenceServers {
   }
 
   /**
+   * As {@link #infer(UUID, UUID, JsonObject, int)} for {@code inputJson}, the bytes of a JSON object the caller has
+   * already checked (Fast Mode's {@code input_data}): forwarded as they are to a passthrough server.
+   */
+  public Future<InferenceResult> inferBytes(UUID profileId, UUID serverId, Buffer inputJson, int waitSeconds) {
+    return call(profileId, serverId, DEPLOYMENT_ADVICE, runtime -> runtime.inferBytes(inputJson, waitSeconds));
+  }
+
+  /**
    * As {@link #infer(UUID, UUID, JsonObject, int)}; {@code missingAdvice} ends the sentence of the
    * {@code inference_unavailable} failure for a server that does not exist in the profile (what the caller should
    * change).
    */
   Future<InferenceResult> infer(UUID profileId, UUID serverId, JsonObject inputData, int waitSeconds,
       String missingAdvice) {
+    return call(profileId, serverId, missingAdvice, runtime -> runtime.infer(inputData, waitSeconds));
+  }
+
+  private Future<InferenceResult> call(UUID profileId, UUID serverId, String missingAdvice,
+      Function<ServerRuntime, Future<InferenceResult>> send) {
     ServerRuntime runtime = runtimes.get(serverId);
     if (runtime != null) {
       if (!runtime.spec.profileId().equals(profileId)) {
         return Future.failedFuture(missing(serverId, missingAdvice));
       }
       Future<Void> first = runtime.firstCheck();
-      return first.isComplete() ? runtime.infer(inputData, waitSeconds)
-          : first.compose(v -> runtime.infer(inputData, waitSeconds));
+      return first.isComplete() ? send.apply(runtime) : first.compose(v -> send.apply(runtime));
     }
     return repository.findById(serverId)
         .recover(e -> Future.failedFuture(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
@@ -89,7 +103,7 @@ public final class InferenceServers {
             return Future.failedFuture(missing(serverId, missingAdvice));
           }
           ServerRuntime loaded = runtimeFor(spec);
-          return loaded.firstCheck().compose(v -> loaded.infer(inputData, waitSeconds));
+          return loaded.firstCheck().compose(v -> send.apply(loaded));
         });
   }
 

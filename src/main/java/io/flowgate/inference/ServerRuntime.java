@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -42,7 +43,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live side of one inference server on this node: one pooled keep-alive HTTP client, its replicas with their
+ * The live side of one inference server on this node: pooled keep-alive HTTP clients (one per event loop), its replicas with their
  * states and breakers, readiness checks, load balancing (power of two choices on outstanding requests), the retry
  * budget, the in-flight cap, the requests held by {@code X-Wait-For-Ready}, and, for a launched server, the child
  * processes. {@link #infer} may be called from any event loop; lifecycle work (checks, processes, waking held
@@ -60,7 +61,14 @@ final class ServerRuntime {
   private final Vertx vertx;
   private final Context home;
   private final InferenceSettings settings;
+  /** Readiness checks and callers off the event loops. */
   private final HttpClientAgent http;
+  /**
+   * The request path's clients, one per event loop, so that a forwarded request, its pooled upstream connection and
+   * the caller's own connection share one thread: no hand-off of the request or its answer between event loops.
+   * {@code pool_size} and {@code pool_wait_queue} are per event loop, like nginx's {@code keepalive} per worker.
+   */
+  private final ConcurrentHashMap<Thread, HttpClientAgent> loopClients = new ConcurrentHashMap<>();
   private final UpstreamJson json;
   private final String predictPath;
   private final MultiMap postHeaders;
@@ -88,14 +96,7 @@ final class ServerRuntime {
         : spec.predictPath();
     this.postHeaders = HttpHeaders.headers().add(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
         .add(HttpHeaders.ACCEPT, APPLICATION_JSON);
-    this.http = vertx.createHttpClient(new HttpClientOptions()
-            .setKeepAlive(true)
-            .setKeepAliveTimeout(60)
-            .setTcpNoDelay(true)
-            .setConnectTimeout((int) settings.connectTimeout().toMillis())
-            .setMaxRedirects(0),
-        new PoolOptions().setHttp1MaxSize(Math.min(settings.poolSize(), spec.maxInFlight()))
-            .setMaxWaitQueueSize(settings.poolWaitQueue()));
+    this.http = newClient();
     int count = spec.launched() ? spec.launch().replicas() : spec.replicas().size();
     this.replicas = new Replica[count];
     for (int i = 0; i < count; i++) {
@@ -127,6 +128,31 @@ final class ServerRuntime {
     }
   }
 
+  private HttpClientAgent newClient() {
+    return vertx.createHttpClient(new HttpClientOptions()
+            .setKeepAlive(true)
+            .setKeepAliveTimeout(60)
+            .setTcpNoDelay(true)
+            .setConnectTimeout((int) settings.connectTimeout().toMillis())
+            .setMaxRedirects(0),
+        new PoolOptions().setHttp1MaxSize(Math.min(settings.poolSize(), spec.maxInFlight()))
+            .setMaxWaitQueueSize(settings.poolWaitQueue()));
+  }
+
+  /** This event loop's client (created on first use), or the shared one for a caller that is not on an event loop. */
+  private HttpClientAgent client() {
+    Context context = Vertx.currentContext();
+    if (context == null || !context.isEventLoopContext() || closed) {
+      return http;
+    }
+    Thread loop = Thread.currentThread();
+    HttpClientAgent client = loopClients.get(loop);
+    if (client == null) {
+      client = loopClients.computeIfAbsent(loop, t -> newClient());
+    }
+    return client;
+  }
+
   /** Completes when the first round of readiness checks is done, so that a fresh runtime does not answer "booting". */
   Future<Void> firstCheck() {
     return firstCheck.future();
@@ -145,6 +171,27 @@ final class ServerRuntime {
     } catch (GatewayException e) {
       return Future.failedFuture(e);
     }
+    return send(body, waitSeconds);
+  }
+
+  /**
+   * As {@link #infer(JsonObject, int)} for {@code inputJson}, the bytes of a JSON object already checked by the
+   * caller: a passthrough server gets them as they are, with no parse and no re-encoding.
+   */
+  Future<InferenceResult> inferBytes(Buffer inputJson, int waitSeconds) {
+    if (spec.protocol() != Protocol.OPEN_INFERENCE_V2) {
+      return send(inputJson, waitSeconds);
+    }
+    Buffer body;
+    try {
+      body = OpenInference.request(new JsonObject(inputJson));
+    } catch (GatewayException e) {
+      return Future.failedFuture(e);
+    }
+    return send(body, waitSeconds);
+  }
+
+  private Future<InferenceResult> send(Buffer body, int waitSeconds) {
     lastTrafficNanos = System.nanoTime();
     long deadline = waitSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds) : 0;
     return attempt(body, deadline);
@@ -438,7 +485,7 @@ final class ServerRuntime {
           .setSsl(endpoint.ssl())
           .setURI(endpoint.basePath() + predictPath)
           .setHeaders(postHeaders);
-      http.request(options).onComplete(ar -> {
+      client().request(options).onComplete(ar -> {
         if (ar.failed()) {
           Throwable cause = ar.cause();
           fail(cause instanceof ConnectionPoolTooBusyException
@@ -947,7 +994,10 @@ final class ServerRuntime {
         for (Replica r : replicas) {
           r.breaker.close();
         }
-        return http.close();
+        List<Future<Void>> closing = new ArrayList<>();
+        closing.add(http.close());
+        loopClients.values().forEach(c -> closing.add(c.close()));
+        return Future.join(closing).mapEmpty();
       }).onComplete(done);
     });
     return done.future();

@@ -9,7 +9,6 @@ import io.flowgate.inference.InferenceServers;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /**
@@ -34,15 +33,18 @@ public final class FastModeHandler {
     this.servers = servers;
   }
 
-  /** Forwards {@code input} (the trigger's {@code input_data}) and writes the answer; fails with a problem. */
-  Future<Void> handle(RoutingContext rc, Deployment deployment, JsonObject input) {
+  /**
+   * Forwards {@code input} (the bytes of the trigger's checked {@code input_data} object) and writes the answer; fails
+   * with a problem.
+   */
+  Future<Void> handle(RoutingContext rc, Deployment deployment, Buffer input) {
     int wait;
     try {
       wait = waitSeconds(rc.request().getHeader(X_WAIT_FOR_READY));
     } catch (GatewayException e) {
       return Future.failedFuture(e);
     }
-    return servers.infer(deployment.profileId(), deployment.inferenceServerId(), input, wait).map(result -> {
+    return servers.inferBytes(deployment.profileId(), deployment.inferenceServerId(), input, wait).map(result -> {
       RequestContext ctx = RequestContext.of(rc);
       Buffer output = result.outputJson();
       String seconds = Double.toString((System.nanoTime() - ctx.startNanos()) / 1e9);

@@ -20,6 +20,7 @@ import io.flowgate.runs.RunService;
 import io.flowgate.runs.RunView;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonArray;
@@ -64,8 +65,11 @@ public final class TriggerHandler implements Handler<RoutingContext> {
     this.defaultMaxBody = defaultMaxBody;
   }
 
-  /** What a trigger resolved to before it runs. */
-  private record Call(Deployment deployment, FlowPlan plan, JsonObject input) {}
+  /**
+   * What a trigger resolved to before it runs: {@code input} for a flow, or for Fast Mode {@code inputBytes}, the
+   * checked bytes of {@code input_data}, forwarded without a parse into a tree.
+   */
+  private record Call(Deployment deployment, FlowPlan plan, JsonObject input, Buffer inputBytes) {}
 
   @Override
   public void handle(RoutingContext rc) {
@@ -99,6 +103,10 @@ public final class TriggerHandler implements Handler<RoutingContext> {
           "Send the body as JSON with the header Content-Type: application/json."));
     }
     int limit = deployment.maxBodyBytes() != null ? deployment.maxBodyBytes() : defaultMaxBody;
+    FlowPlan plan = target.plan();
+    if (deployment.executionMode() == ExecutionMode.FAST && plan == null) {
+      return BoundedBody.read(request, limit).map(body -> new Call(deployment, null, null, json.inputDataBytes(body)));
+    }
     return BoundedBody.read(request, limit).map(body -> {
       JsonObject envelope = json.parseObject(body, "The request body");
       Object inputData = envelope.getValue("input_data");
@@ -108,10 +116,8 @@ public final class TriggerHandler implements Handler<RoutingContext> {
       } else if (inputData instanceof JsonObject object) {
         input = object;
       } else {
-        throw new GatewayException(ErrorCode.INVALID_INPUT,
-            "input_data must be a JSON object, like {\"input_data\": {\"param1\": \"value1\"}}.");
+        throw JsonBodies.invalidInputData();
       }
-      FlowPlan plan = target.plan();
       if (plan != null) {
         List<JsonObject> violations = plan.validateInput(input);
         if (!violations.isEmpty()) {
@@ -120,7 +126,7 @@ public final class TriggerHandler implements Handler<RoutingContext> {
               new JsonArray(List.copyOf(violations)));
         }
       }
-      return new Call(deployment, plan, input);
+      return new Call(deployment, plan, input, null);
     });
   }
 
@@ -135,7 +141,7 @@ public final class TriggerHandler implements Handler<RoutingContext> {
     Deployment d = call.deployment();
     if (d.executionMode() == ExecutionMode.FAST) {
       if (fast != null) {
-        return fast.handle(rc, d, call.input());
+        return fast.handle(rc, d, call.inputBytes() != null ? call.inputBytes() : call.input().toBuffer());
       }
       return Future.failedFuture(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
           "This gateway does not serve fast-mode deployments yet; switch the deployment to sync or async.", 60));
