@@ -8,12 +8,14 @@ import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.HttpException;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The router's failure handler: maps every failure to problem+json and always ends the response. 4xx log at DEBUG,
- * 5xx once at ERROR with the request id. Never renders a stack trace. Event-loop only.
+ * 5xx at WARN (ERROR for internal faults) with the request id, at most one line per code per second. Never renders
+ * a stack trace. Event-loop only.
  */
 public final class ErrorHandler implements Handler<RoutingContext> {
   private static final Logger LOG = LoggerFactory.getLogger(ErrorHandler.class);
@@ -21,17 +23,22 @@ public final class ErrorHandler implements Handler<RoutingContext> {
   private static final long DRAIN_LIMIT = 2 * 1024 * 1024;
   /** Where the rendered error's code is left on the context, for handlers that record metrics at the end. */
   public static final String OUTCOME = "fg.outcome";
+  /** One line per code per second at most: a flood of one failure must not cost a console write per request. */
+  private static final LogThrottle THROTTLE = new LogThrottle(1, TimeUnit.SECONDS);
 
   @Override
   public void handle(RoutingContext rc) {
     String requestId = RequestContext.requestId(rc);
     GatewayException e = toGatewayException(rc.failure(), rc.statusCode(), rc);
     if (e.code().status() >= 500 && e.code() != ErrorCode.FLOW_FAILED) {
-      if (e.code() == ErrorCode.INTERNAL) {
-        LOG.error("request {} {} {} failed", requestId, rc.request().method(), rc.currentRoute() == null ? "-"
-            : rc.currentRoute().getName(), rc.failure());
+      long leftOut = THROTTLE.admit(e.code());
+      if (leftOut < 0) {
+        // Counted; the next line for this code says how many were left out.
+      } else if (e.code() == ErrorCode.INTERNAL) {
+        LOG.error("request {} {} {} failed{}", requestId, rc.request().method(), rc.currentRoute() == null ? "-"
+            : rc.currentRoute().getName(), LogThrottle.leftOut(leftOut), rc.failure());
       } else {
-        LOG.warn("request {} answered {}: {}", requestId, e.code().code(), e.detail());
+        LOG.warn("request {} answered {}: {}{}", requestId, e.code().code(), e.detail(), LogThrottle.leftOut(leftOut));
       }
     } else if (LOG.isDebugEnabled()) {
       LOG.debug("request {} answered {}", requestId, e.code().code());
