@@ -1,5 +1,6 @@
 package io.flowgate;
 
+import io.flowgate.backends.LoopRedis;
 import io.flowgate.backends.Migrations;
 import io.flowgate.config.GatewayConfig;
 import io.flowgate.control.ControlApi;
@@ -99,7 +100,8 @@ public final class Gateway {
         .using(vertx)
         .build();
     RedisOptions redisOptions = redisOptions(config.redis().poolSize());
-    redis = Redis.createClient(vertx, redisOptions);
+    // Commands from the event loops share one pipelined connection per loop; blocking reads use dedicated clients.
+    redis = new LoopRedis(Redis.createClient(vertx, redisOptions));
     Supplier<Redis> dedicated = () -> Redis.createClient(vertx, redisOptions(1));
 
     http = vertx.createHttpClient(new HttpClientOptions()
