@@ -7,6 +7,7 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.impl.types.ErrorType;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
@@ -35,37 +36,51 @@ public final class LoopRedis implements Redis {
 
   @Override
   public Future<Response> send(Request command) {
-    Future<RedisConnection> connection = loopConnection();
-    if (connection == null) {
+    Thread loop = loopThread();
+    if (loop == null) {
       return pool.send(command);
     }
-    return connection.compose(c -> c.send(command));
+    Future<RedisConnection> connection = loopConnection(loop);
+    return connection.compose(c -> c.send(command).onFailure(e -> broken(loop, connection, c, e)));
   }
 
   @Override
   public Future<List<Response>> batch(List<Request> commands) {
-    Future<RedisConnection> connection = loopConnection();
-    if (connection == null) {
+    Thread loop = loopThread();
+    if (loop == null) {
       return pool.batch(commands);
     }
-    return connection.compose(c -> c.batch(commands));
+    Future<RedisConnection> connection = loopConnection(loop);
+    return connection.compose(c -> c.batch(commands).onFailure(e -> broken(loop, connection, c, e)));
   }
 
-  /** This event loop's connection (opened on first use), or null for a caller that is not on an event loop. */
-  private Future<RedisConnection> loopConnection() {
+  /** The calling event loop's thread, or null for a caller that is not on an event loop. */
+  private Thread loopThread() {
     Context context = Vertx.currentContext();
-    if (closed || context == null || !context.isEventLoopContext()) {
-      return null;
+    return closed || context == null || !context.isEventLoopContext() ? null : Thread.currentThread();
+  }
+
+  /**
+   * A command failed with something other than an error reply from Redis (a closed or broken connection): the
+   * connection is not used again. Its end is not always reported promptly (a connection killed by the server was
+   * found still in use 16 s later), so a failed command is the signal that counts.
+   */
+  private void broken(Thread loop, Future<RedisConnection> opening, RedisConnection connection, Throwable e) {
+    if (!(e instanceof ErrorType)) {
+      forget(loop, opening, connection);
     }
-    Thread loop = Thread.currentThread();
+  }
+
+  /** {@code loop}'s connection, opened on first use and after the last one broke. */
+  private Future<RedisConnection> loopConnection(Thread loop) {
     Future<RedisConnection> connection = held.get(loop);
     if (connection != null && !connection.failed()) {
       return connection;
     }
     Future<RedisConnection> opening = pool.connect();
     if (connection == null ? held.putIfAbsent(loop, opening) != null : !held.replace(loop, connection, opening)) {
-      // Another caller on this thread cannot race us (one thread per loop); this only guards a concurrent close.
-      return held.getOrDefault(loop, opening);
+      // Only one thread per loop calls this; a concurrent close() is what changed the map.
+      return opening;
     }
     opening.onComplete(ar -> {
       if (ar.failed()) {
