@@ -9,6 +9,7 @@ public enum ErrorCode {
   INVALID_INPUT(400, "invalid_input", "Invalid input"),
   INVALID_REQUEST(400, "invalid_request", "Invalid request"),
   INVALID_FLOW(400, "invalid_flow", "Invalid flow definition"),
+  INVALID_WEBHOOK_URL(400, "invalid_webhook_url", "Invalid webhook URL"),
   MISSING_API_KEY(401, "missing_api_key", "Missing API key"),
   INVALID_API_KEY(401, "invalid_api_key", "Invalid API key"),
   API_KEY_INACTIVE(401, "api_key_inactive", "API key inactive"),

@@ -25,6 +25,7 @@ import io.flowgate.runs.Runs;
 import io.flowgate.trigger.FastModeHandler;
 import io.flowgate.trigger.FlowRunsHandler;
 import io.flowgate.trigger.TriggerHandler;
+import io.flowgate.webhooks.Webhooks;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -54,8 +55,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One running gateway node, wired by constructors: clients for Redis and PostgreSQL, schema migrations, the caches,
- * the flow engine, the run service and queue worker, and the HTTP verticles. Used by {@link Main} and by the
- * integration tests alike. Start and close from any thread; the parts run on Vert.x contexts.
+ * the flow engine, the run service and queue worker, the webhook relay and delivery worker, and the HTTP verticles.
+ * Used by {@link Main} and by the integration tests alike. Start and close from any thread; the parts run on Vert.x
+ * contexts.
  */
 public final class Gateway {
   private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
@@ -71,6 +73,7 @@ public final class Gateway {
   private Runs runs;
   private RunHistoryRepository history;
   private InferenceServers inference;
+  private Webhooks webhooks;
   private int port;
 
   private Gateway(Vertx vertx, GatewayConfig config) {
@@ -130,6 +133,12 @@ public final class Gateway {
           runs = new Runs(vertx, redis, dedicated, pool, executor, history, catalog, config);
           history.start(config.runs().historyFlush());
           return runs.start();
+        })
+        .compose(v -> {
+          // Events of runs reach receivers through this node's outbox relay and delivery worker, as on every node.
+          webhooks = new Webhooks(vertx, redis, dedicated, pool, config, metrics,
+              id -> runs.service().find(id).map(run -> run == null ? null : run.toWire()));
+          return webhooks.start();
         })
         .compose(v -> choosePort())
         .compose(chosen -> {
@@ -254,6 +263,8 @@ public final class Gateway {
     return undeploy
         .compose(v -> inference == null ? Future.succeededFuture()
             : inference.close().recover(e -> Future.succeededFuture()))
+        .compose(v -> webhooks == null ? Future.succeededFuture()
+            : webhooks.close().recover(e -> Future.succeededFuture()))
         .compose(v -> runs == null ? Future.succeededFuture() : runs.close().recover(e -> Future.succeededFuture()))
         .compose(v -> history == null ? Future.succeededFuture() : history.close().recover(e -> Future.succeededFuture()))
         .compose(v -> subscriber == null ? Future.succeededFuture() : subscriber.close().recover(e -> Future.succeededFuture()))

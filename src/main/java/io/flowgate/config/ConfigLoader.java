@@ -2,6 +2,7 @@ package io.flowgate.config;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import java.io.IOException;
@@ -130,6 +131,19 @@ public final class ConfigLoader {
       problems.add(name + "=" + value + ": must be true or false");
       return current;
     }
+    if (current.isArray()) {
+      // A list of whole numbers: "100,200,400".
+      ArrayNode list = YAML.getNodeFactory().arrayNode();
+      for (String part : value.split(",", -1)) {
+        try {
+          list.add(Long.parseLong(part.trim()));
+        } catch (NumberFormatException e) {
+          problems.add(name + "=" + value + ": must be whole numbers separated by commas");
+          return current;
+        }
+      }
+      return list;
+    }
     return YAML.getNodeFactory().textNode(value);
   }
 
@@ -206,7 +220,20 @@ public final class ConfigLoader {
             (int) r.number("inference", "max_held_requests", 0, 1_000_000),
             (int) r.number("inference", "pool_size", 1, 10_000),
             (int) r.number("inference", "pool_wait_queue", 0, 1_000_000),
-            Duration.ofMillis(r.number("inference", "boot_estimate_ms", 0, 3_600_000))));
+            Duration.ofMillis(r.number("inference", "boot_estimate_ms", 0, 3_600_000))),
+        new GatewayConfig.Webhooks(
+            r.bool("webhooks", "allow_private_networks"),
+            Duration.ofMillis(r.number("webhooks", "timeout_ms", 10, 600_000)),
+            r.millisList("webhooks", "retry_schedule_ms", 0, 7 * 86_400_000L),
+            (int) r.number("webhooks", "retry_jitter_percent", 0, 100),
+            Duration.ofSeconds(r.number("webhooks", "max_retry_after_seconds", 0, 7 * 86_400)),
+            Duration.ofSeconds(r.number("webhooks", "secret_overlap_seconds", 0, 30 * 86_400)),
+            (int) r.number("webhooks", "max_response_bytes", 0, 1 << 20),
+            Duration.ofMillis(r.number("webhooks", "poll_interval_ms", 10, 3_600_000)),
+            (int) r.number("webhooks", "concurrency", 1, 10_000),
+            Duration.ofMillis(r.number("webhooks", "relay_block_ms", 10, 60_000)),
+            Duration.ofMillis(r.number("webhooks", "relay_claim_idle_ms", 100, 86_400_000)),
+            Duration.ofDays(r.number("webhooks", "log_retention_days", 1, 3650))));
     if (config.runs().heartbeat().compareTo(config.runs().claimIdle()) >= 0) {
       problems.add("runs.heartbeat_ms must be shorter than runs.claim_idle_ms, or live runs would be taken over");
     }
@@ -263,6 +290,26 @@ public final class ConfigLoader {
         return min;
       }
       return v;
+    }
+
+    /** A non-empty list of at most 50 whole numbers of milliseconds, each within bounds. */
+    List<Duration> millisList(String section, String key, long min, long max) {
+      JsonNode n = node(section, key);
+      List<Duration> out = new ArrayList<>();
+      if (!n.isArray() || n.isEmpty() || n.size() > 50) {
+        problems.add(section + "." + key + " (" + envName(section, key) + "): must be a list of 1 to 50 whole numbers"
+            + " (milliseconds)");
+        return List.of(Duration.ofMillis(min));
+      }
+      for (JsonNode item : n) {
+        if (!item.isIntegralNumber() || item.asLong() < min || item.asLong() > max) {
+          problems.add(section + "." + key + " (" + envName(section, key) + "): " + item + " must be a whole number "
+              + "between " + min + " and " + max);
+          return List.of(Duration.ofMillis(min));
+        }
+        out.add(Duration.ofMillis(item.asLong()));
+      }
+      return out;
     }
 
     boolean bool(String section, String key) {

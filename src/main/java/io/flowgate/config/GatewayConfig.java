@@ -2,6 +2,7 @@ package io.flowgate.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * The whole validated configuration, read once at start by {@link ConfigLoader}: one record per concern. Immutable;
@@ -9,12 +10,20 @@ import java.time.Duration;
  */
 public record GatewayConfig(
     Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows, Cache cache,
-    Declarations declarations, Logging logging, Inference inference) {
+    Declarations declarations, Logging logging, Inference inference, Webhooks webhooks) {
 
-  /** The configuration without an {@code inference} section: its defaults. */
+  /** The configuration without {@code inference} and {@code webhooks} sections: their defaults. */
   public GatewayConfig(Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows,
       Cache cache, Declarations declarations, Logging logging) {
-    this(http, admin, node, data, redis, pg, runs, flows, cache, declarations, logging, Inference.defaults());
+    this(http, admin, node, data, redis, pg, runs, flows, cache, declarations, logging, Inference.defaults(),
+        Webhooks.defaults());
+  }
+
+  /** The configuration without a {@code webhooks} section: its defaults. */
+  public GatewayConfig(Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows,
+      Cache cache, Declarations declarations, Logging logging, Inference inference) {
+    this(http, admin, node, data, redis, pg, runs, flows, cache, declarations, logging, inference,
+        Webhooks.defaults());
   }
 
   /** The HTTP server of the gateway. */
@@ -88,11 +97,34 @@ public record GatewayConfig(
     }
   }
 
+  /**
+   * Webhook delivery (DESIGN §2.3): whether callback URLs may reach private networks, the deadline of one attempt,
+   * the retry schedule (the wait after the 1st, 2nd, ... failure; the delivery fails after the last) with its jitter
+   * and the longest {@code Retry-After} honoured, how long a rotated secret still signs, how much of an answer is
+   * read, how often due deliveries are looked for, deliveries one node makes at once, the outbox read block and the
+   * idle time after which another node takes over a silent node's outbox entries, and how long the log is kept.
+   */
+  public record Webhooks(boolean allowPrivateNetworks, Duration timeout, List<Duration> retrySchedule,
+      int retryJitterPercent, Duration maxRetryAfter, Duration secretOverlap, int maxResponseBytes,
+      Duration pollInterval, int concurrency, Duration relayBlock, Duration relayClaimIdle, Duration logRetention) {
+    public Webhooks {
+      retrySchedule = List.copyOf(retrySchedule);
+    }
+
+    /** The shipped defaults of {@code conf/flowgate.yaml}. */
+    public static Webhooks defaults() {
+      return new Webhooks(false, Duration.ofSeconds(15), List.of(Duration.ofSeconds(5), Duration.ofMinutes(5),
+          Duration.ofMinutes(30), Duration.ofHours(2), Duration.ofHours(5), Duration.ofHours(10), Duration.ofHours(10)),
+          20, Duration.ofDays(1), Duration.ofDays(1), 1024, Duration.ofSeconds(1), 64, Duration.ofSeconds(1),
+          Duration.ofSeconds(30), Duration.ofDays(30));
+    }
+  }
+
   /** A copy with other backends (used by Main once the embedded servers have started, and by tests). */
   public GatewayConfig withBackends(String redisUrl, String pgUrl) {
     return new GatewayConfig(http, admin, node,
         data, new Redis(redisUrl, redis.keyPrefix(), redis.poolSize(), redis.commandTimeout()),
         new Pg(pgUrl, pg.poolSize(), pg.statementTimeout()), runs, flows, cache, declarations, logging,
-        inference);
+        inference, webhooks);
   }
 }

@@ -13,6 +13,9 @@ import io.flowgate.http.JsonBodies;
 import io.flowgate.http.Problems;
 import io.flowgate.http.RequestContext;
 import io.flowgate.runs.RunHistoryQuery;
+import io.flowgate.webhooks.UrlGuard;
+import io.flowgate.webhooks.WebhookDeliveryRepository;
+import io.flowgate.webhooks.WebhookEndpointRepository;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -35,6 +38,8 @@ import io.vertx.sqlclient.Pool;
  *   <li>{@code POST|GET /deployments}, {@code GET|PATCH|DELETE /deployments/{id}},
  *       {@code POST /deployments/{id}/redeploy}, {@code POST|GET /deployments/{id}/api-keys}</li>
  *   <li>{@code GET /deployments/{id}/runs} (recent runs, newest first, paged by cursor)</li>
+ *   <li>{@code POST /deployments/{id}/webhook-secret/rotate}, {@code GET /deployments/{id}/webhook-deliveries},
+ *       {@code POST /webhook-deliveries/{id}/redeliver}</li>
  *   <li>{@code POST|GET /api-keys}, {@code POST /api-keys/{id}/deactivate|activate}, {@code DELETE /api-keys/{id}}</li>
  *   <li>{@code POST|GET /inference-servers}, {@code GET|DELETE /inference-servers/{id}},
  *       {@code POST /inference-servers/{id}/start|stop}</li>
@@ -64,8 +69,11 @@ public final class ControlApi {
 
     InferenceServerRepository inferenceRepository = new InferenceServerRepository(pool);
     FlowHandlers flows = new FlowHandlers(vertx, nodeTypes, flowRepository, inferenceRepository, requests);
+    UrlGuard urlGuard = new UrlGuard(vertx, config.webhooks().allowPrivateNetworks());
     DeploymentHandlers deployments = new DeploymentHandlers(deploymentRepository, keyRepository, requests,
-        inferenceRepository);
+        inferenceRepository, urlGuard);
+    WebhookHandlers webhooks = new WebhookHandlers(new WebhookEndpointRepository(pool),
+        new WebhookDeliveryRepository(pool), requests, config.webhooks().secretOverlap());
     InferenceServerHandlers inferenceServers = new InferenceServerHandlers(inferenceRepository, inference, requests);
     ApiKeyHandlers keys = new ApiKeyHandlers(keyRepository, requests);
     ProfileHandlers profileHandlers = new ProfileHandlers(profiles, requests);
@@ -92,6 +100,9 @@ public final class ControlApi {
     router.post("/deployments/:id/api-keys").handler(deployments::createKey);
     router.get("/deployments/:id/api-keys").handler(deployments::listKeys);
     router.get("/deployments/:id/runs").handler(runs::list);
+    router.post("/deployments/:id/webhook-secret/rotate").handler(webhooks::rotate);
+    router.get("/deployments/:id/webhook-deliveries").handler(webhooks::list);
+    router.post("/webhook-deliveries/:id/redeliver").handler(webhooks::redeliver);
 
     router.post("/api-keys").handler(keys::create);
     router.get("/api-keys").handler(keys::list);

@@ -10,7 +10,10 @@ import io.flowgate.deployments.DeploymentSettings;
 import io.flowgate.deployments.NewApiKey;
 import io.flowgate.deployments.ExecutionMode;
 import io.flowgate.deployments.NewDeployment;
+import io.flowgate.deployments.SavedDeployment;
 import io.flowgate.inference.InferenceServerRepository;
+import io.flowgate.webhooks.UrlGuard;
+import io.flowgate.webhooks.WebhookSecrets;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -28,24 +31,37 @@ final class DeploymentHandlers {
   private final ApiKeyRepository keys;
   private final ControlRequests requests;
   private final InferenceServerRepository inferenceServers;
+  private final UrlGuard urlGuard;
 
   DeploymentHandlers(DeploymentRepository deployments, ApiKeyRepository keys, ControlRequests requests,
-      InferenceServerRepository inferenceServers) {
+      InferenceServerRepository inferenceServers, UrlGuard urlGuard) {
     this.deployments = deployments;
     this.keys = keys;
     this.requests = requests;
     this.inferenceServers = inferenceServers;
+    this.urlGuard = urlGuard;
   }
 
-  /** {@code POST /deployments} → 201 with the deployment plus {@code api_key}, {@code api_key_id}. */
+  /**
+   * {@code POST /deployments} → 201 with the deployment plus {@code api_key}, {@code api_key_id} and, with a webhook,
+   * {@code webhook_secret}.
+   */
   void create(RoutingContext rc) {
     ControlRequests.reply(rc, 201, () -> {
       UUID profileId = Caller.of(rc).profileId();
       DeploymentSettings settings = DeploymentSettings.parse(requests.body(rc, "the deployment"), false);
       Future<Void> checked = settings.executionMode() == ExecutionMode.FAST
           ? checkInferenceServer(profileId, settings) : Future.succeededFuture();
-      return checked.compose(v -> deployments.create(profileId, settings)).map(NewDeployment::toJson);
+      String url = settings.webhookUrl();
+      return checked.compose(v -> checkWebhookUrl(url))
+          .compose(v -> deployments.create(profileId, settings, url == null ? null : WebhookSecrets.generate()))
+          .map(NewDeployment::toJson);
     });
+  }
+
+  /** A callback URL must pass the SSRF guard before it is saved (400 invalid_webhook_url). */
+  private Future<Void> checkWebhookUrl(String url) {
+    return url == null ? Future.succeededFuture() : urlGuard.check(url).mapEmpty();
   }
 
   /** {@code GET /deployments} → {@code {"items": [deployment, ...]}}. */
@@ -63,14 +79,20 @@ final class DeploymentHandlers {
     });
   }
 
-  /** {@code PATCH /deployments/{id}}: any of the settings; null clears an optional one. */
+  /**
+   * {@code PATCH /deployments/{id}}: any of the settings; null clears an optional one. Setting a webhook enables its
+   * endpoint again (after a 410) and, the first time, answers its {@code webhook_secret}.
+   */
   void patch(RoutingContext rc) {
     ControlRequests.reply(rc, 200, () -> {
       UUID id = ControlRequests.pathId(rc, "id", "deployment");
       UUID profileId = Caller.of(rc).profileId();
       DeploymentSettings settings = DeploymentSettings.parse(requests.body(rc, "the deployment settings"), true);
-      return checkInferenceServer(profileId, settings).compose(v -> deployments.patch(profileId, id, settings))
-          .map(Deployment::toJson);
+      String url = settings.webhookUrl();
+      return checkInferenceServer(profileId, settings)
+          .compose(v -> checkWebhookUrl(url))
+          .compose(v -> deployments.patch(profileId, id, settings, url == null ? null : WebhookSecrets.generate()))
+          .map(SavedDeployment::toJson);
     });
   }
 

@@ -2,6 +2,7 @@ package io.flowgate.deployments;
 
 import io.flowgate.ErrorCode;
 import io.flowgate.GatewayException;
+import io.flowgate.webhooks.WebhookEvents;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.SqlClient;
@@ -31,12 +32,18 @@ public final class DeploymentRepository {
     this.keys = keys;
   }
 
-  /**
-   * Creates a deployment from {@code settings} (defaults: sync, api, the flow's name, its latest version) and its
-   * first API key, both or neither. Fails with 400 {@code invalid_request} for settings that do not fit together and
-   * 404 {@code not_found} when the profile has no such flow.
-   */
+  /** {@link #create(UUID, DeploymentSettings, String)} of a deployment without a webhook secret. */
   public Future<NewDeployment> create(UUID profileId, DeploymentSettings settings) {
+    return create(profileId, settings, null);
+  }
+
+  /**
+   * Creates a deployment from {@code settings} (defaults: sync, api, the flow's name, its latest version), its first
+   * API key and, when {@code webhookSecret} is given (its settings send webhooks), its webhook signing secret: all or
+   * nothing. Fails with 400 {@code invalid_request} for settings that do not fit together and 404 {@code not_found}
+   * when the profile has no such flow.
+   */
+  public Future<NewDeployment> create(UUID profileId, DeploymentSettings settings, String webhookSecret) {
     Deployment requested;
     try {
       requested = settings.applyTo(new Deployment(UUID.randomUUID(), profileId, null, null, null, ExecutionMode.SYNC,
@@ -51,8 +58,11 @@ public final class DeploymentRepository {
             pinned.executionMode().wire(), pinned.deploymentType().wire(), pinned.timeoutSeconds(),
             pinned.maxBodyBytes(), pinned.rateLimit(), pinned.notification(), pinned.inferenceServerId()))))
         .map(rows -> Rows.firstOrNull(rows, Rows::deployment))
-        .compose(deployment -> keys.insert(conn, profileId, deployment.id(), FIRST_KEY_NAME)
-            .map(key -> new NewDeployment(deployment, key))))
+        .compose(deployment -> (webhookSecret == null ? Future.<Void>succeededFuture()
+            : conn.preparedQuery(DeploymentSql.INSERT_WEBHOOK_ENDPOINT)
+                .execute(Tuple.of(deployment.id(), profileId, webhookSecret)).<Void>mapEmpty())
+            .compose(v -> keys.insert(conn, profileId, deployment.id(), FIRST_KEY_NAME))
+            .map(key -> new NewDeployment(deployment, key, webhookSecret))))
         .recover(DeploymentRepository::flowGone);
   }
 
@@ -125,6 +135,15 @@ public final class DeploymentRepository {
    * does not fit together.
    */
   public Future<Deployment> patch(UUID profileId, UUID id, DeploymentSettings settings) {
+    return patch(profileId, id, settings, null).map(SavedDeployment::deployment);
+  }
+
+  /**
+   * {@link #patch(UUID, UUID, DeploymentSettings)} that, when the result sends webhooks and {@code webhookSecret} is
+   * given, makes sure it has a signing secret (this one, returned to be shown once, if it had none) and enables its
+   * endpoint again if a 410 had disabled it.
+   */
+  public Future<SavedDeployment> patch(UUID profileId, UUID id, DeploymentSettings settings, String webhookSecret) {
     return pool.withTransaction(conn -> conn.preparedQuery(DeploymentSql.GET_FOR_UPDATE).execute(Tuple.of(id,
             profileId))
         .compose(rows -> {
@@ -145,7 +164,12 @@ public final class DeploymentRepository {
             d.id(), d.profileId(), d.flowId(), d.flowVersion(), d.name(), d.executionMode().wire(),
             d.deploymentType().wire(), d.timeoutSeconds(), d.maxBodyBytes(), d.rateLimit(), d.notification(),
             d.inferenceServerId()))))
-        .map(rows -> Rows.firstOrNull(rows, Rows::deployment)))
+        .map(rows -> Rows.firstOrNull(rows, Rows::deployment))
+        .compose(d -> webhookSecret == null || !WebhookEvents.notifies(d.notification())
+            ? Future.succeededFuture(new SavedDeployment(d, null))
+            : conn.preparedQuery(DeploymentSql.UPSERT_WEBHOOK_ENDPOINT).execute(Tuple.of(d.id(), profileId,
+                webhookSecret)).map(rows -> new SavedDeployment(d,
+                rows.iterator().next().getBoolean("inserted") ? webhookSecret : null))))
         .recover(DeploymentRepository::flowGone);
   }
 

@@ -2,10 +2,10 @@ package io.flowgate.deployments;
 
 import io.flowgate.ErrorCode;
 import io.flowgate.GatewayException;
+import io.flowgate.webhooks.WebhookEvents;
+import io.flowgate.webhooks.WebhookUrl;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.URI;
-import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -26,7 +26,8 @@ public final class DeploymentSettings {
   static final int MAX_TIMEOUT_SECONDS = 7 * 86_400;
   static final int MAX_BODY_BYTES = 64 * 1024 * 1024;
   static final int MAX_NAME_LENGTH = 200;
-  static final List<String> EVENTS = List.of("run.started", "run.completed", "run.failed");
+  static final List<String> EVENTS = WebhookEvents.ALL;
+  private static final String URL_FIELD = "notification.url";
   private static final Set<String> FIELDS = new LinkedHashSet<>(List.of("flow_id", "flow_version", "name",
       "execution_mode", "deployment_type", "timeout_seconds", "notification", "inference_server_id", "rate_limit",
       "max_body_bytes"));
@@ -72,6 +73,8 @@ public final class DeploymentSettings {
       }
       try {
         values.put(field, parseField(field, raw));
+      } catch (BadUrl e) {
+        problems.add(problem(URL_FIELD, e.getMessage()));
       } catch (IllegalArgumentException e) {
         problems.add(problem(field, e.getMessage()));
       }
@@ -81,7 +84,10 @@ public final class DeploymentSettings {
       String message = problems.size() == 1 ? first
           : first + " (" + (problems.size() - 1) + " more problem" + (problems.size() > 2 ? "s" : "")
               + " listed in details)";
-      throw GatewayException.withDetails(ErrorCode.INVALID_REQUEST, message, new JsonArray(new ArrayList<>(problems)));
+      // A callback URL that is the only problem has its own code (the same as the SSRF guard's refusals).
+      boolean onlyUrl = problems.stream().allMatch(p -> URL_FIELD.equals(p.getString("field")));
+      throw GatewayException.withDetails(onlyUrl ? ErrorCode.INVALID_WEBHOOK_URL : ErrorCode.INVALID_REQUEST, message,
+          new JsonArray(new ArrayList<>(problems)));
     }
     return new DeploymentSettings(values);
   }
@@ -197,8 +203,13 @@ public final class DeploymentSettings {
       }
     }
     Object url = o.getValue("url");
-    if (!(url instanceof String u) || !isHttpUrl(u)) {
-      throw new IllegalArgumentException("\"notification.url\" must be an absolute http:// or https:// URL.");
+    if (!(url instanceof String u)) {
+      throw new BadUrl("\"notification.url\" must be an absolute http:// or https:// URL.");
+    }
+    try {
+      WebhookUrl.parse(u);
+    } catch (IllegalArgumentException e) {
+      throw new BadUrl("\"notification.url\" " + e.getMessage());
     }
     JsonArray events;
     Object rawEvents = o.getValue("events");
@@ -222,13 +233,10 @@ public final class DeploymentSettings {
     return new JsonObject().put("method", "webhook").put("url", url).put("events", events);
   }
 
-  private static boolean isHttpUrl(String value) {
-    try {
-      URI uri = new URI(value);
-      String scheme = uri.getScheme();
-      return uri.getHost() != null && ("http".equalsIgnoreCase(scheme) || "https".equalsIgnoreCase(scheme));
-    } catch (URISyntaxException e) {
-      return false;
+  /** A callback URL that is malformed (reported under {@code notification.url}). */
+  private static final class BadUrl extends IllegalArgumentException {
+    BadUrl(String message) {
+      super(message);
     }
   }
 
@@ -258,6 +266,15 @@ public final class DeploymentSettings {
   /** The execution mode the client asked for, or null (keep the default or the current one). */
   public ExecutionMode executionMode() {
     return (ExecutionMode) values.get("execution_mode");
+  }
+
+  /**
+   * The webhook URL the client set (to be checked against private networks before it is saved), or null when the
+   * client set none or turned webhooks off.
+   */
+  public String webhookUrl() {
+    JsonObject notification = (JsonObject) values.get("notification");
+    return WebhookEvents.notifies(notification) ? notification.getString("url") : null;
   }
 
   /** The flow version the client asked to pin, or null (pin the latest). */

@@ -33,6 +33,18 @@ final class DeploymentSql {
   /** Used by the hot-path cache after the key was checked: no profile filter by design. */
   static final String FIND_BY_ID = "SELECT " + COLUMNS + " FROM deployments WHERE id = $1";
 
+  /** The signing secret of a deployment's first webhook, made with it. */
+  static final String INSERT_WEBHOOK_ENDPOINT = "INSERT INTO webhook_endpoints (deployment_id, profile_id, secret)"
+      + " VALUES ($1, $2, $3)";
+
+  /**
+   * A PATCH that sets a webhook: a deployment without a secret gets {@code $3}; one that has a secret keeps it, and
+   * an endpoint disabled by a 410 is enabled again. {@code inserted} says which.
+   */
+  static final String UPSERT_WEBHOOK_ENDPOINT = "INSERT INTO webhook_endpoints (deployment_id, profile_id, secret)"
+      + " VALUES ($1, $2, $3) ON CONFLICT (deployment_id) DO UPDATE SET disabled_at = NULL, disabled_reason = NULL"
+      + " RETURNING (xmax = 0) AS inserted";
+
   private DeploymentSql() {
   }
 }

@@ -19,7 +19,8 @@ import java.time.Duration;
  * @param breakerReset how long a circuit stays open before one trial request
  * @param maxHeldPerServer requests per server that may wait ({@code X-Wait-For-Ready}) for a replica
  * @param poolSize keep-alive connections per replica and event loop
- * @param poolWaitQueue requests per replica and event loop that may wait for a pooled connection (Vert.x's default is unbounded)
+ * @param poolWaitQueue requests per replica and event loop that may wait for a pooled connection (Vert.x's default
+ *     is unbounded)
  * @param bootEstimate the assumed boot time until one has been observed, for {@code Retry-After}
  * @param revalidateInterval how often live servers are re-read from PostgreSQL (a safety net under change notices)
  * @param logDir where launched replicas' stdout/stderr go; null discards them

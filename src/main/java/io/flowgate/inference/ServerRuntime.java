@@ -43,11 +43,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The live side of one inference server on this node: pooled keep-alive HTTP clients (one per event loop), its replicas with their
- * states and breakers, readiness checks, load balancing (power of two choices on outstanding requests), the retry
- * budget, the in-flight cap, the requests held by {@code X-Wait-For-Ready}, and, for a launched server, the child
- * processes. {@link #infer} may be called from any event loop; lifecycle work (checks, processes, waking held
- * requests) runs on the server's home context.
+ * The live side of one inference server on this node: pooled keep-alive HTTP clients (one per event loop), its
+ * replicas with their states and breakers, readiness checks, load balancing (power of two choices on outstanding
+ * requests), the retry budget, the in-flight cap, the requests held by {@code X-Wait-For-Ready}, and, for a launched
+ * server, the child processes. {@link #infer} may be called from any event loop; lifecycle work (checks, processes,
+ * waking held requests) runs on the server's home context.
  */
 final class ServerRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(ServerRuntime.class);

@@ -1,10 +1,15 @@
 package io.flowgate.metrics;
 
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Every meter flowgate defines, with low-cardinality tags only (mode, type, outcome: closed sets; never ids, keys or
@@ -14,11 +19,54 @@ public final class GatewayMetrics {
   /** Trigger latency from the first byte to the response, by execution mode, deployment type and outcome. */
   public static final String TRIGGER_DURATION = "flowgate.trigger.duration";
 
+  /** Webhook delivery attempts by result: 2xx, 3xx, 4xx, 5xx, timeout, network, refused (SSRF guard). */
+  public static final String WEBHOOK_ATTEMPTS = "flowgate.webhooks.attempts";
+  /** Webhook deliveries that ended, by outcome: succeeded, failed, skipped. */
+  public static final String WEBHOOK_DELIVERIES = "flowgate.webhooks.deliveries";
+  /** From a run event to its successful delivery. */
+  public static final String WEBHOOK_LATENCY = "flowgate.webhooks.delivery.latency";
+  /** Deliveries waiting (pending), cluster-wide as this node last counted. */
+  public static final String WEBHOOK_QUEUE_PENDING = "flowgate.webhooks.queue.pending";
+  /** Age in seconds of the oldest waiting delivery. */
+  public static final String WEBHOOK_QUEUE_AGE = "flowgate.webhooks.queue.age";
+
   private final MeterRegistry registry;
   private final Map<TimerKey, Timer> triggerTimers = new ConcurrentHashMap<>();
+  private final Map<String, Counter> webhookAttempts = new ConcurrentHashMap<>();
+  private final Map<String, Counter> webhookDeliveries = new ConcurrentHashMap<>();
+  private final AtomicLong webhookPending = new AtomicLong();
+  private final AtomicReference<Double> webhookOldest = new AtomicReference<>(0.0);
+  private final Timer webhookLatency;
 
   public GatewayMetrics(MeterRegistry registry) {
     this.registry = registry;
+    Gauge.builder(WEBHOOK_QUEUE_PENDING, webhookPending, AtomicLong::doubleValue)
+        .description("Webhook deliveries waiting to be made").register(registry);
+    Gauge.builder(WEBHOOK_QUEUE_AGE, webhookOldest, AtomicReference::get).baseUnit("seconds")
+        .description("Age of the oldest webhook delivery waiting to be made").register(registry);
+    webhookLatency = Timer.builder(WEBHOOK_LATENCY).description("From a run event to its successful delivery")
+        .publishPercentileHistogram().register(registry);
+  }
+
+  /** Counts one webhook delivery attempt; {@code result} is one of a closed set (see {@link #WEBHOOK_ATTEMPTS}). */
+  public void webhookAttempt(String result) {
+    webhookAttempts.computeIfAbsent(result, r -> Counter.builder(WEBHOOK_ATTEMPTS)
+        .description("Webhook delivery attempts").tag("result", r).register(registry)).increment();
+  }
+
+  /** Counts one ended delivery; {@code sinceEvent} (for a success) is how long it took from the event. */
+  public void webhookDelivered(String outcome, Duration sinceEvent) {
+    webhookDeliveries.computeIfAbsent(outcome, o -> Counter.builder(WEBHOOK_DELIVERIES)
+        .description("Webhook deliveries that ended").tag("outcome", o).register(registry)).increment();
+    if ("succeeded".equals(outcome) && sinceEvent != null) {
+      webhookLatency.record(sinceEvent);
+    }
+  }
+
+  /** The webhook queue as last counted. */
+  public void webhookQueue(long pending, double oldestSeconds) {
+    webhookPending.set(pending);
+    webhookOldest.set(oldestSeconds);
   }
 
   /** Records one trigger. {@code outcome} is "ok" or an error code. */

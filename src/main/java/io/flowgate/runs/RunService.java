@@ -9,6 +9,7 @@ import io.flowgate.flow.FlowExecutor;
 import io.flowgate.flow.FlowPlan;
 import io.flowgate.flow.FlowResult;
 import io.flowgate.flow.RunControl;
+import io.flowgate.webhooks.WebhookEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -76,7 +77,8 @@ public final class RunService {
 
   /**
    * The fast path of a plain sync {@code server} run: executes here and now, and writes its state to Redis once,
-   * when it ends. Completes with the ended run.
+   * when it ends. Completes with the ended run. Not for deployments with a webhook: their runs go through
+   * {@link #acceptAndAwait}, whose transitions record the run's events.
    */
   public Future<RunView> runInProcess(Deployment deployment, FlowPlan plan, JsonObject input, String runId) {
     Instant created = Instant.now();
@@ -113,10 +115,12 @@ public final class RunService {
               "flowgate cannot record the run durably right now (PostgreSQL); retry in a few seconds.", 2));
         })
         : Future.succeededFuture();
+    // The run carries the webhook events its deployment subscribes to now: its transitions record them.
+    String notify = WebhookEvents.flags(deployment.notification());
     return recorded.compose(v -> {
       Future<Void> stored = deployment.deploymentType() == DeploymentType.API
-          ? store.enqueue(run, input, nodeId, deadline)
-          : store.acceptLocal(run, input, nodeId, deadline, leaseExpiry());
+          ? store.enqueue(run, input, nodeId, deadline, notify)
+          : store.acceptLocal(run, input, nodeId, deadline, leaseExpiry(), notify);
       return stored.transform(ar -> {
         if (ar.succeeded()) {
           return Future.succeededFuture(true);

@@ -2,6 +2,7 @@ package io.flowgate.runs;
 
 import io.flowgate.ErrorCode;
 import io.flowgate.GatewayException;
+import io.flowgate.webhooks.WebhookEvents;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -27,6 +28,9 @@ import java.util.Map;
  *   <li>{@code <prefix>leases}: running runs scored by lease expiry. The executing node renews its leases
  *       (heartbeats); a lease that expires (the node died or stalled) puts the run back on the queue.</li>
  *   <li>{@code <prefix>deadlines}: open runs scored by their deployment deadline, for the reaper.</li>
+ *   <li>{@code <prefix>webhooks:outbox}: the webhook outbox, a stream of run events. A run of a deployment with a
+ *       webhook carries the events it subscribed to ({@code notify}); the script that makes a transition appends its
+ *       event in the same atomic step, so no run starts or ends without its event recorded.</li>
  * </ul>
  *
  * <p>Every start increments the run's {@code attempt}; completion is fenced on it, so a stale worker that finishes
@@ -36,33 +40,47 @@ import java.util.Map;
 public final class RunStore {
   static final String GROUP = "workers";
 
+  // Appends a run event to the webhook outbox when the run's deployment subscribed to it (flag in the run's
+  // 'notify'). Its message id (the webhook-id) is one per run and event, so a transition replayed after a takeover or
+  // a restore is recorded under the same id and delivered once.
+  private static final String EMIT = """
+      local function emit(run, outbox, id, flag, kind, suffix, status, at)
+        local flags = redis.call('HGET', run, 'notify')
+        if not flags or not string.find(flags, flag, 1, true) then return end
+        redis.call('XADD', outbox, '*', 'msg', 'msg_' .. id .. '_' .. suffix, 'type', kind, 'run', id,
+          'deployment', redis.call('HGET', run, 'deployment'), 'status', status, 'at', at)
+      end
+      """;
+
   private static final LuaScript ENQUEUE = new LuaScript("""
       redis.call('HSET', KEYS[1], 'status', 'queued', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
         'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
-        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0)
+        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0, 'notify', ARGV[12])
       redis.call('PERSIST', KEYS[1])
       redis.call('ZADD', KEYS[3], ARGV[10], ARGV[11])
       return redis.call('XADD', KEYS[2], '*', 'run', ARGV[11])
       """);
 
   // A run executed in-process from the start (server type), tracked so that any node can poll it and, if this
-  // node dies, the expired lease hands it to the queue.
-  private static final LuaScript ACCEPT_LOCAL = new LuaScript("""
+  // node dies, the expired lease hands it to the queue. KEYS: run, deadlines, leases, outbox.
+  private static final LuaScript ACCEPT_LOCAL = new LuaScript(EMIT + """
       redis.call('HSET', KEYS[1], 'status', 'running', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
         'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
-        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 1, 'started_at', ARGV[7], 'worker', ARGV[9])
+        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 1, 'started_at', ARGV[7], 'worker', ARGV[9],
+        'notify', ARGV[13])
       redis.call('PERSIST', KEYS[1])
       redis.call('ZADD', KEYS[2], ARGV[10], ARGV[11])
       redis.call('ZADD', KEYS[3], ARGV[12], ARGV[11])
+      emit(KEYS[1], KEYS[4], ARGV[11], 's', 'run.started', 'started', 'running', ARGV[7])
       return 1
       """);
 
-  // KEYS: run, stream, leases, deadlines, done channel. ARGV: started_at, worker, lease expiry, entry id, group,
-  // max deliveries, run id, finished result for a dead letter.
+  // KEYS: run, stream, leases, deadlines, done channel, outbox. ARGV: started_at, worker, lease expiry, entry id,
+  // group, max deliveries, run id, finished result for a dead letter, ttl. The first start records run.started.
   // Returns {'running', attempt, input, deployment, flow_id, flow_version, deadline, created_at, profile, mode, type,
   // started_at (of the first attempt: what the run's record shows)} when
   // the run may start, {'dead'} when it has used up its deliveries, or {status} when it must not run.
-  private static final LuaScript START = new LuaScript("""
+  private static final LuaScript START = new LuaScript(EMIT + """
       if ARGV[4] ~= '' then
         redis.call('XACK', KEYS[2], ARGV[5], ARGV[4])
         redis.call('XDEL', KEYS[2], ARGV[4])
@@ -78,10 +96,13 @@ public final class RunStore {
         redis.call('ZREM', KEYS[3], ARGV[7])
         redis.call('ZREM', KEYS[4], ARGV[7])
         redis.call('PUBLISH', KEYS[5], ARGV[7])
+        emit(KEYS[1], KEYS[6], ARGV[7], 'f', 'run.failed', 'ended', 'failed', ARGV[1])
         return {'dead'}
       end
       redis.call('HSET', KEYS[1], 'status', 'running', 'worker', ARGV[2])
-      redis.call('HSETNX', KEYS[1], 'started_at', ARGV[1])
+      if redis.call('HSETNX', KEYS[1], 'started_at', ARGV[1]) == 1 then
+        emit(KEYS[1], KEYS[6], ARGV[7], 's', 'run.started', 'started', 'running', ARGV[1])
+      end
       redis.call('ZADD', KEYS[3], ARGV[3], ARGV[7])
       return {'running', tostring(attempt), redis.call('HGET', KEYS[1], 'input'),
         redis.call('HGET', KEYS[1], 'deployment'), redis.call('HGET', KEYS[1], 'flow_id'),
@@ -91,11 +112,12 @@ public final class RunStore {
         redis.call('HGET', KEYS[1], 'started_at')}
       """);
 
-  // The one terminal transition. KEYS: run, leases, deadlines, done channel, cancel channel. ARGV: status,
+  // The one terminal transition, with its run.completed or run.failed event (a timed-out or cancelled run fails).
+  // KEYS: run, leases, deadlines, done channel, cancel channel, outbox. ARGV: status,
   // finished_at, result, ttl, run id, attempt ('' = any: a timeout or a cancel), publish cancel ('1' or '0'),
   // ttl of sync runs, the field ARGV[3] goes to ('result', or 'wire' when it is the run's whole wire form),
   // the done notice ('' = the run id alone; see RunNotices).
-  private static final LuaScript FINISH = new LuaScript("""
+  private static final LuaScript FINISH = new LuaScript(EMIT + """
       local st = redis.call('HGET', KEYS[1], 'status')
       if not st then return 0 end
       if st ~= 'queued' and st ~= 'running' then return 0 end
@@ -109,6 +131,11 @@ public final class RunStore {
       end
       redis.call('ZREM', KEYS[2], ARGV[5])
       redis.call('ZREM', KEYS[3], ARGV[5])
+      if ARGV[1] == 'completed' then
+        emit(KEYS[1], KEYS[6], ARGV[5], 'c', 'run.completed', 'ended', ARGV[1], ARGV[2])
+      else
+        emit(KEYS[1], KEYS[6], ARGV[5], 'f', 'run.failed', 'ended', ARGV[1], ARGV[2])
+      end
       if ARGV[10] ~= '' then redis.call('PUBLISH', KEYS[4], ARGV[10]) else redis.call('PUBLISH', KEYS[4], ARGV[5]) end
       if ARGV[7] == '1' then redis.call('PUBLISH', KEYS[5], ARGV[5]) end
       return 1
@@ -162,7 +189,7 @@ public final class RunStore {
       if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
       redis.call('HSET', KEYS[1], 'status', 'queued', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
         'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
-        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0)
+        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0, 'notify', ARGV[12])
       redis.call('ZADD', KEYS[3], ARGV[10], ARGV[11])
       redis.call('XADD', KEYS[2], '*', 'run', ARGV[11])
       return 1
@@ -177,6 +204,7 @@ public final class RunStore {
   private final String streamKey;
   private final String leasesKey;
   private final String deadlinesKey;
+  private final String outboxKey;
   private final String doneChannel;
   private final String cancelChannel;
   private final String ttlSeconds;
@@ -189,6 +217,7 @@ public final class RunStore {
     this.streamKey = prefix + "runs";
     this.leasesKey = prefix + "leases";
     this.deadlinesKey = prefix + "deadlines";
+    this.outboxKey = WebhookEvents.outboxKey(prefix);
     this.doneChannel = prefix + "done";
     this.cancelChannel = prefix + "cancel";
     this.ttlSeconds = Long.toString(ttl.toSeconds());
@@ -253,26 +282,47 @@ public final class RunStore {
         Long.toString(deadlineEpochMs), run.id());
   }
 
-  /**
-   * Records the run as queued and puts it on the run queue, atomically. Fails with the client's own error (see
-   * {@link #maybeApplied}); callers map it.
-   */
-  Future<Void> enqueue(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
-    return write(ENQUEUE, List.of(runKey(run.id()), streamKey, deadlinesKey),
-        fields(run, input, originNode, deadlineEpochMs)).mapEmpty();
+  private static List<String> with(List<String> fields, String... more) {
+    List<String> args = new ArrayList<>(fields.size() + more.length);
+    args.addAll(fields);
+    args.addAll(List.of(more));
+    return args;
   }
 
-  /** Records a run that this node starts executing now, with its first lease. Fails as {@link #enqueue} does. */
-  Future<Void> acceptLocal(Run run, JsonObject input, String nodeId, long deadlineEpochMs, long leaseExpiryMs) {
-    List<String> args = new ArrayList<>(fields(run, input, nodeId, deadlineEpochMs));
-    args.add(Long.toString(leaseExpiryMs));
-    return write(ACCEPT_LOCAL, List.of(runKey(run.id()), deadlinesKey, leasesKey), args).mapEmpty();
+  /** {@link #enqueue(Run, JsonObject, String, long, String)} of a run whose deployment sends no webhooks. */
+  Future<Void> enqueue(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
+    return enqueue(run, input, originNode, deadlineEpochMs, "");
+  }
+
+  /**
+   * Records the run as queued and puts it on the run queue, atomically. {@code notify} holds the webhook events its
+   * deployment subscribed to ({@link WebhookEvents#flags}). Fails with the client's own error (see
+   * {@link #maybeApplied}); callers map it.
+   */
+  Future<Void> enqueue(Run run, JsonObject input, String originNode, long deadlineEpochMs, String notify) {
+    return write(ENQUEUE, List.of(runKey(run.id()), streamKey, deadlinesKey),
+        with(fields(run, input, originNode, deadlineEpochMs), notify)).mapEmpty();
+  }
+
+  /**
+   * Records a run that this node starts executing now, with its first lease (and its run.started event when
+   * subscribed). Fails as {@link #enqueue} does.
+   */
+  Future<Void> acceptLocal(Run run, JsonObject input, String nodeId, long deadlineEpochMs, long leaseExpiryMs,
+      String notify) {
+    return write(ACCEPT_LOCAL, List.of(runKey(run.id()), deadlinesKey, leasesKey, outboxKey),
+        with(fields(run, input, nodeId, deadlineEpochMs), Long.toString(leaseExpiryMs), notify)).mapEmpty();
+  }
+
+  /** {@link #restore(Run, JsonObject, String, long, String)} of a run whose deployment sends no webhooks. */
+  Future<Boolean> restore(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
+    return restore(run, input, originNode, deadlineEpochMs, "");
   }
 
   /** Puts a run PostgreSQL has but Redis lost back on the queue; false when Redis has it after all. */
-  Future<Boolean> restore(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
+  Future<Boolean> restore(Run run, JsonObject input, String originNode, long deadlineEpochMs, String notify) {
     return run(RESTORE, List.of(runKey(run.id()), streamKey, deadlinesKey),
-        fields(run, input, originNode, deadlineEpochMs)).map(r -> r != null && r.toInteger() == 1);
+        with(fields(run, input, originNode, deadlineEpochMs), notify)).map(r -> r != null && r.toInteger() == 1);
   }
 
   /** What a worker needs to execute a run it has started. */
@@ -290,7 +340,7 @@ public final class RunStore {
       int maxDeliveries) {
     JsonObject deadLetter = Run.result(null, new JsonObject(), new JsonObject().put("message",
         "The run was started " + maxDeliveries + " times and its worker stopped each time; it is not retried again."));
-    return run(START, List.of(runKey(runId), streamKey, leasesKey, deadlinesKey, doneChannel),
+    return run(START, List.of(runKey(runId), streamKey, leasesKey, deadlinesKey, doneChannel, outboxKey),
         List.of(startedAt.toString(), worker, Long.toString(leaseExpiryMs), entryId == null ? "" : entryId, GROUP,
             Integer.toString(maxDeliveries), runId, deadLetter.encode(), ttlSeconds))
         .map(r -> {
@@ -311,7 +361,7 @@ public final class RunStore {
    */
   Future<Boolean> finish(String runId, RunStatus status, Instant finishedAt, JsonObject result, Integer attempt,
       boolean stopExecution) {
-    return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel), List.of(
+    return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel, outboxKey), List.of(
         status.wire(), finishedAt.toString(), result.encode(), ttlSeconds, runId,
         attempt == null ? "" : attempt.toString(), stopExecution ? "1" : "0", syncTtlSeconds, "result", ""))
         .map(r -> r != null && r.toInteger() == 1);
@@ -323,7 +373,7 @@ public final class RunStore {
    * so that the waiting node answers from the notice without reading the run back.
    */
   Future<Boolean> finishWithWire(String runId, RunStatus status, Instant finishedAt, Buffer wire, int attempt) {
-    return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel), List.of(
+    return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel, outboxKey), List.of(
         status.wire(), finishedAt.toString(), wire, ttlSeconds, runId, Integer.toString(attempt), "0",
         syncTtlSeconds, "wire", wire.length() <= NOTICE_MAX_WIRE_BYTES ? RunNotices.donePayload(runId, status, wire)
             : ""))

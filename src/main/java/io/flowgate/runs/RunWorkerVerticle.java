@@ -3,6 +3,7 @@ package io.flowgate.runs;
 import io.flowgate.config.GatewayConfig;
 import io.flowgate.deployments.Catalog;
 import io.flowgate.flow.RunControl;
+import io.flowgate.webhooks.WebhookEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -287,12 +288,16 @@ public final class RunWorkerVerticle extends VerticleBase {
                       "The run's state was lost before it ended.")));
               return;
             }
-            store.restore(o.run(), o.input() == null ? new JsonObject() : o.input(), o.originNode(),
-                o.deadlineEpochMs()).onSuccess(restored -> {
+            // Restored with the webhook events its deployment subscribes to: its events (same message ids) follow.
+            catalog.deployment(o.run().deploymentId())
+                .compose(d -> store.restore(o.run(), o.input() == null ? new JsonObject() : o.input(),
+                    o.originNode(), o.deadlineEpochMs(), d == null ? "" : WebhookEvents.flags(d.notification())))
+                .onSuccess(restored -> {
                   if (restored) {
                     LOG.warn("run {} was accepted but missing from Redis: queued again", o.run().id());
                   }
-                });
+                })
+                .onFailure(e -> LOG.debug("restoring run {} failed: {}", o.run().id(), e.getMessage()));
           } else if (s.terminal()) {
             store.load(o.run().id()).onSuccess(run -> {
               if (run != null) {

@@ -18,6 +18,7 @@ import io.flowgate.runs.IdempotencyStore;
 import io.flowgate.runs.Run;
 import io.flowgate.runs.RunService;
 import io.flowgate.runs.RunView;
+import io.flowgate.webhooks.WebhookEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
@@ -189,7 +190,9 @@ public final class TriggerHandler implements Handler<RoutingContext> {
    */
   private Future<Void> startSync(RoutingContext rc, Call call, String runId, Prefer prefer, boolean idempotent) {
     Deployment d = call.deployment();
-    if (d.deploymentType() == DeploymentType.SERVER && prefer.waitSeconds() == null && !idempotent) {
+    // A deployment with a webhook takes the tracked path: its run's transitions record run.started and its end.
+    if (d.deploymentType() == DeploymentType.SERVER && prefer.waitSeconds() == null && !idempotent
+        && !WebhookEvents.notifies(d.notification())) {
       return runs.runInProcess(d, call.plan(), call.input(), runId).map(run -> {
         respond(rc, run);
         return null;

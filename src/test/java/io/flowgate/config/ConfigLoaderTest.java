@@ -48,6 +48,32 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void webhooks_default_to_the_guard_on_and_a_svix_like_schedule_and_take_a_schedule_from_the_environment()
+      throws Exception {
+    GatewayConfig.Webhooks defaults = ConfigLoader.load(null, Map.of()).webhooks();
+    assertThat(defaults.allowPrivateNetworks()).isFalse();
+    assertThat(defaults.timeout()).isEqualTo(Duration.ofSeconds(15));
+    assertThat(defaults.secretOverlap()).isEqualTo(Duration.ofHours(24));
+    assertThat(defaults.retrySchedule()).hasSize(7).startsWith(Duration.ofSeconds(5)).endsWith(Duration.ofHours(10));
+    assertThat(defaults).isEqualTo(GatewayConfig.Webhooks.defaults());
+
+    GatewayConfig.Webhooks set = ConfigLoader.load(null, Map.of(
+        "FLOWGATE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true",
+        "FLOWGATE_WEBHOOKS_RETRY_SCHEDULE_MS", "100, 200,400",
+        "FLOWGATE_WEBHOOKS_TIMEOUT_MS", "500")).webhooks();
+    assertThat(set.allowPrivateNetworks()).isTrue();
+    assertThat(set.retrySchedule()).containsExactly(Duration.ofMillis(100), Duration.ofMillis(200),
+        Duration.ofMillis(400));
+    assertThat(set.timeout()).isEqualTo(Duration.ofMillis(500));
+
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FLOWGATE_WEBHOOKS_RETRY_SCHEDULE_MS", "1s,2s",
+        "FLOWGATE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "yes")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLOWGATE_WEBHOOKS_RETRY_SCHEDULE_MS")
+        .hasMessageContaining("FLOWGATE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS");
+  }
+
+  @Test
   void a_file_overrides_the_defaults_and_the_environment_overrides_the_file() throws Exception {
     Path file = dir.resolve("flowgate.yaml");
     Files.writeString(file, "http:\n  port: 7000\n  max_body_bytes: 2048\n");

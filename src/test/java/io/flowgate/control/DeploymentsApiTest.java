@@ -40,7 +40,7 @@ class DeploymentsApiTest extends ControlApiTestBase {
     String server = UUID.randomUUID().toString();
     JsonObject body = new JsonObject().put("flow_id", flowId).put("name", "tuned-deployment")
         .put("execution_mode", "async").put("deployment_type", "server").put("timeout_seconds", 120)
-        .put("notification", new JsonObject().put("method", "webhook").put("url", "https://hooks.example.com/x")
+        .put("notification", new JsonObject().put("method", "webhook").put("url", "https://93.184.215.14/x")
             .put("events", new JsonArray().add("run.completed")))
         .put("inference_server_id", server)
         .put("rate_limit", new JsonObject().put("requests_per_second", 50).put("burst", 100))
