@@ -19,7 +19,6 @@ import java.util.UUID;
  * a page at a time, optionally only some statuses. Event-loop only.
  */
 final class RunHandlers {
-  private static final int MAX_LIMIT_DIGITS = 3;
 
   private final DeploymentRepository deployments;
   private final RunHistoryQuery history;
@@ -39,8 +38,9 @@ final class RunHandlers {
       UUID id = ControlRequests.pathId(rc, "id", "deployment");
       UUID profileId = Caller.of(rc).profileId();
       Set<String> statuses = statuses(rc.queryParam("status"));
-      int limit = limit(single(rc, "limit"));
-      String rawCursor = single(rc, "cursor");
+      int limit = QueryParams.limit(QueryParams.single(rc, "limit"), RunHistoryQuery.DEFAULT_LIMIT,
+          RunHistoryQuery.MAX_LIMIT);
+      String rawCursor = QueryParams.single(rc, "cursor");
       RunHistoryQuery.Cursor after = rawCursor == null ? null : RunHistoryQuery.Cursor.decode(rawCursor);
       return deployments.get(profileId, id).compose(d -> d == null
           ? Future.failedFuture(DeploymentHandlers.notFound(id))
@@ -65,42 +65,12 @@ final class RunHandlers {
         String status = part.trim();
         if (RunStatus.fromWire(status) == null) {
           throw new GatewayException(ErrorCode.INVALID_REQUEST, "\"status\" " + (status.isEmpty() ? "has an empty "
-              + "value" : "\"" + shorten(status) + "\" is not a run status") + "; use one or more of "
+              + "value" : "\"" + QueryParams.shorten(status) + "\" is not a run status") + "; use one or more of "
               + RunHistoryQuery.allowedStatuses() + ", repeated or separated by commas.");
         }
         statuses.add(status);
       }
     }
     return statuses;
-  }
-
-  /** {@code limit} as a number from 1 to {@value RunHistoryQuery#MAX_LIMIT}; the default when absent. */
-  static int limit(String raw) {
-    if (raw == null) {
-      return RunHistoryQuery.DEFAULT_LIMIT;
-    }
-    String value = raw.trim();
-    boolean digits = !value.isEmpty() && value.length() <= MAX_LIMIT_DIGITS && value.chars().allMatch(c -> c >= '0'
-        && c <= '9');
-    int limit = digits ? Integer.parseInt(value) : -1;
-    if (limit < 1 || limit > RunHistoryQuery.MAX_LIMIT) {
-      throw new GatewayException(ErrorCode.INVALID_REQUEST, "\"limit\" must be a whole number from 1 to "
-          + RunHistoryQuery.MAX_LIMIT + " (default " + RunHistoryQuery.DEFAULT_LIMIT + "); got \"" + shorten(raw)
-          + "\".");
-    }
-    return limit;
-  }
-
-  /** The one value of query parameter {@code name}, or null; given twice is ambiguous and refused. */
-  private static String single(RoutingContext rc, String name) {
-    List<String> values = rc.queryParam(name);
-    if (values.size() > 1) {
-      throw new GatewayException(ErrorCode.INVALID_REQUEST, "Give \"" + name + "\" at most once.");
-    }
-    return values.isEmpty() ? null : values.get(0);
-  }
-
-  private static String shorten(String s) {
-    return s.length() > 40 ? s.substring(0, 40) + "…" : s;
   }
 }

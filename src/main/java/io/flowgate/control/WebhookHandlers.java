@@ -64,8 +64,9 @@ final class WebhookHandlers {
       UUID id = ControlRequests.pathId(rc, "id", "deployment");
       UUID profileId = Caller.of(rc).profileId();
       List<String> states = states(rc.queryParam("state"));
-      int limit = limit(single(rc, "limit"));
-      String cursor = single(rc, "cursor");
+      int limit = QueryParams.limit(QueryParams.single(rc, "limit"), WebhookDeliveryRepository.DEFAULT_LIMIT,
+          WebhookDeliveryRepository.MAX_LIMIT);
+      String cursor = QueryParams.single(rc, "cursor");
       return endpoints.describe(profileId, id).compose(endpoint -> deliveries.list(profileId, id, states, limit,
           cursor).map(page -> new JsonObject().put("endpoint", endpoint).put("items", page.items())
           .put("next_cursor", page.nextCursor())));
@@ -86,38 +87,13 @@ final class WebhookHandlers {
       for (String part : param.split(",", -1)) {
         String state = part.trim();
         if (!WebhookDeliveryRepository.STATES.contains(state)) {
-          throw new GatewayException(ErrorCode.INVALID_REQUEST, "\"state\" \"" + shorten(state) + "\" is not a "
-              + "delivery state; use one or more of " + String.join(", ", WebhookDeliveryRepository.STATES) + ".");
+          throw new GatewayException(ErrorCode.INVALID_REQUEST, "\"state\" \"" + QueryParams.shorten(state)
+              + "\" is not a delivery state; use one or more of " + String.join(", ", WebhookDeliveryRepository.STATES)
+              + ".");
         }
         states.add(state);
       }
     }
     return states;
-  }
-
-  private static int limit(String raw) {
-    if (raw == null) {
-      return WebhookDeliveryRepository.DEFAULT_LIMIT;
-    }
-    String value = raw.trim();
-    int limit = value.matches("[0-9]{1,3}") ? Integer.parseInt(value) : -1;
-    if (limit < 1 || limit > WebhookDeliveryRepository.MAX_LIMIT) {
-      throw new GatewayException(ErrorCode.INVALID_REQUEST, "\"limit\" must be a whole number from 1 to "
-          + WebhookDeliveryRepository.MAX_LIMIT + " (default " + WebhookDeliveryRepository.DEFAULT_LIMIT + "); got \""
-          + shorten(raw) + "\".");
-    }
-    return limit;
-  }
-
-  private static String single(RoutingContext rc, String name) {
-    List<String> values = rc.queryParam(name);
-    if (values.size() > 1) {
-      throw new GatewayException(ErrorCode.INVALID_REQUEST, "Give \"" + name + "\" at most once.");
-    }
-    return values.isEmpty() ? null : values.get(0);
-  }
-
-  private static String shorten(String s) {
-    return s.length() > 40 ? s.substring(0, 40) + "…" : s;
   }
 }
