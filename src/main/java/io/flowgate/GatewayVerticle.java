@@ -1,6 +1,7 @@
 package io.flowgate;
 
 import io.flowgate.config.GatewayConfig;
+import io.flowgate.control.IntegrationHandlers;
 import io.flowgate.http.ErrorHandler;
 import io.flowgate.trigger.FlowRunsHandler;
 import io.flowgate.http.Problems;
@@ -23,7 +24,8 @@ import java.util.function.Supplier;
 
 /**
  * The HTTP server of the gateway, one instance per event loop: mounts the trigger and flow-run routes, the control
- * plane, health and metrics on one router, with one failure handler that renders every error as problem+json.
+ * plane, health, metrics and the OpenAPI document on one router, with one failure handler that renders every error as
+ * problem+json.
  * Event-loop only.
  */
 public final class GatewayVerticle extends VerticleBase {
@@ -36,6 +38,7 @@ public final class GatewayVerticle extends VerticleBase {
   private final int port;
   private final PrometheusMeterRegistry registry;
   private HttpServer server;
+  private Router router;
 
   GatewayVerticle(GatewayConfig config, Handler<RoutingContext> trigger, FlowRunsHandler flowRuns,
       Supplier<Router> controlApi, Handler<RoutingContext> controlWrites, Supplier<Future<Void>> readiness, int port,
@@ -52,7 +55,7 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    Router router = Router.router(vertx);
+    router = Router.router(vertx);
     router.route().handler(RequestContext::attach);
 
     router.post("/node/deployment-trigger/:deployment_id").handler(trigger);
@@ -70,6 +73,7 @@ public final class GatewayVerticle extends VerticleBase {
         .onFailure(e -> rc.fail(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
             "flowgate cannot reach Redis or PostgreSQL yet; retry in a few seconds.", 2))));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    router.get("/openapi.json").handler(IntegrationHandlers.wholeApi(vertx, config));
 
     ErrorHandler errors = new ErrorHandler();
     router.route().failureHandler(errors);
@@ -113,6 +117,11 @@ public final class GatewayVerticle extends VerticleBase {
     request.response().putHeader("Connection", "close");
     Problems.send(request.response(), e, RequestIds.random());
     request.connection().close();
+  }
+
+  /** The routes this instance serves (tests check each is in the OpenAPI document). */
+  Router router() {
+    return router;
   }
 
   /** The port actually bound. */

@@ -157,7 +157,8 @@ public final class ConfigLoader {
         (int) r.number("http", "max_header_bytes", 1024, 1 << 20),
         (int) r.number("http", "max_json_depth", 2, 10_000),
         Duration.ofSeconds(r.number("http", "idle_timeout_seconds", 0, 86_400)),
-        Duration.ofSeconds(r.number("http", "shutdown_grace_seconds", 0, 3600)));
+        Duration.ofSeconds(r.number("http", "shutdown_grace_seconds", 0, 3600)),
+        publicUrl(r.text("http", "public_url", true), problems));
     String token = r.text("admin", "token", true);
     if (!token.isEmpty() && token.length() < 16) {
       problems.add("FLOWGATE_ADMIN_TOKEN: must be at least 16 characters (use a long random string)");
@@ -241,6 +242,31 @@ public final class ConfigLoader {
       throw new ConfigException(problems);
     }
     return config;
+  }
+
+  /** An absolute http(s) URL without query or fragment, its trailing slashes dropped; empty stays empty. */
+  private static String publicUrl(String raw, List<String> problems) {
+    String url = raw.trim();
+    while (url.endsWith("/")) {
+      url = url.substring(0, url.length() - 1);
+    }
+    if (url.isEmpty()) {
+      return "";
+    }
+    boolean valid;
+    try {
+      URI uri = new URI(url);
+      valid = validUrl(url, "http", "https") && uri.getRawQuery() == null && uri.getRawFragment() == null
+          && uri.getRawUserInfo() == null;
+    } catch (Exception e) {
+      valid = false;
+    }
+    if (!valid) {
+      problems.add("http.public_url (FLOWGATE_HTTP_PUBLIC_URL) '" + raw + "': must be an absolute http:// or "
+          + "https:// URL without query, such as https://api.example.com");
+      return "";
+    }
+    return url;
   }
 
   private static boolean validUrl(String url, String... schemes) {

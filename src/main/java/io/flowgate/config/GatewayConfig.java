@@ -26,9 +26,18 @@ public record GatewayConfig(
         Webhooks.defaults());
   }
 
-  /** The HTTP server of the gateway. */
+  /**
+   * The HTTP server of the gateway. {@code publicUrl} is the base URL clients reach it at (behind a load balancer or
+   * proxy), used in generated example code and API documents; empty = derived from each request.
+   */
   public record Http(String host, int port, int eventLoops, int maxBodyBytes, int maxHeaderBytes, int maxJsonDepth,
-      Duration idleTimeout, Duration shutdownGrace) {}
+      Duration idleTimeout, Duration shutdownGrace, String publicUrl) {
+    /** Without a public URL: derived from each request. */
+    public Http(String host, int port, int eventLoops, int maxBodyBytes, int maxHeaderBytes, int maxJsonDepth,
+        Duration idleTimeout, Duration shutdownGrace) {
+      this(host, port, eventLoops, maxBodyBytes, maxHeaderBytes, maxJsonDepth, idleTimeout, shutdownGrace, "");
+    }
+  }
 
   /** The bootstrap admin token (from the environment only); empty when the control plane is locked. */
   public record Admin(String token) {

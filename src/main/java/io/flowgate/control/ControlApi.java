@@ -40,9 +40,11 @@ import io.vertx.sqlclient.Pool;
  *   <li>{@code GET /deployments/{id}/runs} (recent runs, newest first, paged by cursor)</li>
  *   <li>{@code POST /deployments/{id}/webhook-secret/rotate}, {@code GET /deployments/{id}/webhook-deliveries},
  *       {@code POST /webhook-deliveries/{id}/redeliver}</li>
+ *   <li>{@code GET /deployments/{id}/example-code[?format=postman]}, {@code GET /deployments/{id}/openapi.json}
+ *       (the integrator's toolkit: snippets, a Postman collection, the deployment's OpenAPI document)</li>
  *   <li>{@code POST|GET /api-keys}, {@code POST /api-keys/{id}/deactivate|activate}, {@code DELETE /api-keys/{id}}</li>
- *   <li>{@code POST|GET /inference-servers}, {@code GET|DELETE /inference-servers/{id}},
- *       {@code POST /inference-servers/{id}/start|stop}</li>
+ *   <li>{@code POST|GET /inference-servers}, {@code GET|PATCH|DELETE /inference-servers/{id}},
+ *       {@code POST /inference-servers/{id}/start|stop} (stored, so they act on every node)</li>
  * </ul>
  * Build one router per verticle instance; its handlers run on that instance's event loop. Event-loop only.
  */
@@ -78,6 +80,8 @@ public final class ControlApi {
     ApiKeyHandlers keys = new ApiKeyHandlers(keyRepository, requests);
     ProfileHandlers profileHandlers = new ProfileHandlers(profiles, requests);
     RunHandlers runs = new RunHandlers(deploymentRepository, new RunHistoryQuery(pool));
+    IntegrationHandlers integration = new IntegrationHandlers(vertx, config, deploymentRepository, flowRepository,
+        keyRepository);
 
     Router router = Router.router(vertx);
     router.route().handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
@@ -103,6 +107,8 @@ public final class ControlApi {
     router.post("/deployments/:id/webhook-secret/rotate").handler(webhooks::rotate);
     router.get("/deployments/:id/webhook-deliveries").handler(webhooks::list);
     router.post("/webhook-deliveries/:id/redeliver").handler(webhooks::redeliver);
+    router.get("/deployments/:id/example-code").handler(integration::exampleCode);
+    router.get("/deployments/:id/openapi.json").handler(integration::openApi);
 
     router.post("/api-keys").handler(keys::create);
     router.get("/api-keys").handler(keys::list);
@@ -113,6 +119,7 @@ public final class ControlApi {
     router.post("/inference-servers").handler(inferenceServers::create);
     router.get("/inference-servers").handler(inferenceServers::list);
     router.get("/inference-servers/:id").handler(inferenceServers::get);
+    router.patch("/inference-servers/:id").handler(inferenceServers::patch);
     router.delete("/inference-servers/:id").handler(inferenceServers::delete);
     router.post("/inference-servers/:id/start").handler(inferenceServers::start);
     router.post("/inference-servers/:id/stop").handler(inferenceServers::stop);

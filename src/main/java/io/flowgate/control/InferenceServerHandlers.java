@@ -14,8 +14,10 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * {@code /inference-servers}: create, list, read, delete, and start/stop on this node. Every read carries the live
- * {@code state} and per-replica states as this node's runtime sees them. Event-loop only.
+ * {@code /inference-servers}: create, list, read, patch, delete, start and stop. Every change is stored in PostgreSQL
+ * and applied on this node before the answer; the other nodes apply it when its change notice reaches them (within
+ * milliseconds). Every read carries the wanted {@code desired_state}, and the live {@code state} and per-replica
+ * states as this node's runtime sees them. Event-loop only.
  */
 final class InferenceServerHandlers {
   private final InferenceServerRepository repository;
@@ -55,7 +57,24 @@ final class InferenceServerHandlers {
     ControlRequests.reply(rc, 200, () -> find(rc).map(this::describe));
   }
 
-  /** {@code DELETE /inference-servers/{id}} → 204; 409 while a deployment forwards to it. */
+  /**
+   * {@code PATCH /inference-servers/{id}}: a JSON merge patch of the settings, checked as a creation body is (400
+   * naming each bad field) → 200 with the server as it runs now.
+   */
+  void patch(RoutingContext rc) {
+    ControlRequests.reply(rc, 200, () -> {
+      UUID id = ControlRequests.pathId(rc, "id", "inference server");
+      JsonObject body = requests.body(rc, "the inference server settings");
+      return repository.update(Caller.of(rc).profileId(), id, current -> current.patch(body))
+          .compose(spec -> servers == null ? Future.succeededFuture(spec) : servers.apply(spec).map(spec))
+          .map(this::describe);
+    });
+  }
+
+  /**
+   * {@code DELETE /inference-servers/{id}} → 204; 409 while a deployment forwards to it or a runnable flow version
+   * calls it.
+   */
   void delete(RoutingContext rc) {
     ControlRequests.replyNoContent(rc, () -> {
       UUID id = ControlRequests.pathId(rc, "id", "inference server");
@@ -64,16 +83,24 @@ final class InferenceServerHandlers {
     });
   }
 
-  /** {@code POST /inference-servers/{id}/start} → the server, started on this node. */
+  /**
+   * {@code POST /inference-servers/{id}/start} → the server, started on every node (a launched one launches its
+   * replicas here now, and on the other nodes that run it).
+   */
   void start(RoutingContext rc) {
-    ControlRequests.reply(rc, 200, () -> find(rc).compose(spec -> servers == null ? Future.succeededFuture(spec)
-        : servers.start(spec).map(spec)).map(this::describe));
+    ControlRequests.reply(rc, 200, () -> setStopped(rc, false).compose(spec -> servers == null
+        ? Future.succeededFuture(spec) : servers.start(spec).map(spec)).map(this::describe));
   }
 
-  /** {@code POST /inference-servers/{id}/stop} → the server, stopped on this node. */
+  /** {@code POST /inference-servers/{id}/stop} → the server, stopped on every node until started again. */
   void stop(RoutingContext rc) {
-    ControlRequests.reply(rc, 200, () -> find(rc).compose(spec -> servers == null ? Future.succeededFuture(spec)
-        : servers.stop(spec).map(spec)).map(this::describe));
+    ControlRequests.reply(rc, 200, () -> setStopped(rc, true).compose(spec -> servers == null
+        ? Future.succeededFuture(spec) : servers.stop(spec).map(spec)).map(this::describe));
+  }
+
+  private Future<InferenceServerSpec> setStopped(RoutingContext rc, boolean stopped) {
+    UUID id = ControlRequests.pathId(rc, "id", "inference server");
+    return repository.setStopped(Caller.of(rc).profileId(), id, stopped);
   }
 
   private Future<InferenceServerSpec> find(RoutingContext rc) {

@@ -14,17 +14,20 @@ import java.util.UUID;
 
 /**
  * An inference server as stored in PostgreSQL and sent to the control plane: either fixed {@code replicas} (base
- * URLs) or a {@code launch} command that flowgate starts itself. {@link #parse} checks a creation body field by field.
+ * URLs) or a {@code launch} command that flowgate starts itself, plus the state every node should keep it in (started
+ * or stopped). {@link #parse} checks a creation body field by field, {@link #patch} a PATCH body the same way.
  * Immutable; any thread.
  *
  * @param predictPath passthrough only: where predictions are POSTed (default {@code /predict})
  * @param readyPath where readiness is checked; null means the protocol's default
  * @param replicas base URLs, or null when the server is launched
  * @param launch the launch settings, or null when the server has fixed replicas
+ * @param stopped whether {@code POST …/stop} was the last of stop and start: every node then refuses to forward
+ * @param revision bumped by every change of the stored row, so that a node never applies an older read over a newer one
  */
 public record InferenceServerSpec(UUID id, UUID profileId, String name, Protocol protocol, String model,
     String predictPath, String readyPath, List<String> replicas, Launch launch, int timeoutMs, int maxInFlight,
-    Instant createdAt) {
+    boolean stopped, long revision, Instant createdAt) {
 
   static final int MAX_REPLICAS = 16;
   static final int DEFAULT_TIMEOUT_MS = 30_000;
@@ -33,6 +36,9 @@ public record InferenceServerSpec(UUID id, UUID profileId, String name, Protocol
   private static final List<String> FIELDS = List.of("name", "protocol", "model", "predict_path", "ready_path",
       "replicas", "launch", "timeout_ms", "max_in_flight");
   private static final Set<String> READ_ONLY = Set.of("id", "profile_id", "created_at", "state");
+  /** Members of a read that a PATCH cannot change (start and stop change the state). */
+  private static final Set<String> NOT_PATCHABLE = Set.of("id", "profile_id", "created_at", "updated_at", "state",
+      "desired_state", "in_flight", "held");
 
   /**
    * How flowgate starts a launched server: {@code command} (argv, no shell) run once per replica with the replica's
@@ -68,6 +74,22 @@ public record InferenceServerSpec(UUID id, UUID profileId, String name, Protocol
     return readyPath != null ? readyPath : protocol.defaultReadyPath();
   }
 
+  /** The state every node should keep the server in: {@code started} or {@code stopped}. */
+  public String desiredState() {
+    return stopped ? "stopped" : "started";
+  }
+
+  /** This server with the wanted state {@code stopped} (the revision is the store's to bump). */
+  public InferenceServerSpec withStopped(boolean stopped) {
+    return new InferenceServerSpec(id, profileId, name, protocol, model, predictPath, readyPath, replicas, launch,
+        timeoutMs, maxInFlight, stopped, revision, createdAt);
+  }
+
+  /** Whether {@code other} has the same settings (everything a PATCH may change), whatever its state and revision. */
+  public boolean sameSettings(InferenceServerSpec other) {
+    return settingsJson().equals(other.settingsJson());
+  }
+
   /** The wire form, without the live state (the control plane adds it). */
   public JsonObject toJson() {
     JsonObject json = new JsonObject()
@@ -78,7 +100,8 @@ public record InferenceServerSpec(UUID id, UUID profileId, String name, Protocol
         .put("predict_path", protocol == Protocol.PASSTHROUGH ? predictPath : null)
         .put("ready_path", effectiveReadyPath())
         .put("timeout_ms", timeoutMs)
-        .put("max_in_flight", maxInFlight);
+        .put("max_in_flight", maxInFlight)
+        .put("desired_state", desiredState());
     if (launch != null) {
       json.put("launch", launch.toJson());
     } else {
@@ -148,15 +171,98 @@ public record InferenceServerSpec(UUID id, UUID profileId, String name, Protocol
     }
     int timeoutMs = integer(body, "timeout_ms", 1, 600_000, DEFAULT_TIMEOUT_MS, problems);
     int maxInFlight = integer(body, "max_in_flight", 1, 100_000, DEFAULT_MAX_IN_FLIGHT, problems);
-    if (!problems.isEmpty()) {
-      String first = problems.get(0).getString("message");
-      String message = problems.size() == 1 ? first : first + " (" + (problems.size() - 1) + " more listed in "
-          + "details)";
-      throw GatewayException.withDetails(ErrorCode.INVALID_REQUEST, message, new JsonArray(new ArrayList<>(
-          problems)));
-    }
+    fail(problems);
     return new InferenceServerSpec(id, profileId, name, protocol, model, predictPath, readyPath, replicas, launch,
-        timeoutMs, maxInFlight, null);
+        timeoutMs, maxInFlight, false, 0, null);
+  }
+
+  /**
+   * The settings as stored, in the creation body's form: what a PATCH is merged onto. Defaults that depend on the
+   * protocol (the readiness path) stay absent, so that a PATCH of the protocol moves them too.
+   */
+  JsonObject settingsJson() {
+    JsonObject json = new JsonObject().put("name", name).put("protocol", protocol.wire());
+    if (model != null) {
+      json.put("model", model);
+    }
+    if (predictPath != null) {
+      json.put("predict_path", predictPath);
+    }
+    if (readyPath != null) {
+      json.put("ready_path", readyPath);
+    }
+    if (launch != null) {
+      json.put("launch", launch.toJson());
+    } else {
+      json.put("replicas", new JsonArray(new ArrayList<>(replicas)));
+    }
+    return json.put("timeout_ms", timeoutMs).put("max_in_flight", maxInFlight);
+  }
+
+  /**
+   * This server changed by a PATCH body, a JSON merge patch (RFC 7396) of the creation body: a member replaces the
+   * setting, {@code null} resets it to its default, and {@code launch} is merged member by member. Sending
+   * {@code replicas} to a launched server (or {@code launch} to one with replicas) switches it over. The result is
+   * checked exactly as a creation body is: 400 {@code invalid_request} naming every bad field; the state and
+   * revision are kept.
+   */
+  public InferenceServerSpec patch(JsonObject body) {
+    List<JsonObject> problems = new ArrayList<>();
+    if (body.isEmpty()) {
+      problems.add(problem("body", "Send at least one setting to change: " + String.join(", ", FIELDS) + "."));
+    }
+    for (String field : body.fieldNames()) {
+      if (field.equals("state") || field.equals("desired_state")) {
+        problems.add(problem(field, "\"" + field + "\" cannot be patched; stop or start the server with POST "
+            + "/api/v1/inference-servers/" + id + "/stop or /start."));
+      } else if (NOT_PATCHABLE.contains(field)) {
+        problems.add(problem(field, "\"" + field + "\" is read-only; send only settings to change: "
+            + String.join(", ", FIELDS) + "."));
+      }
+    }
+    fail(problems);
+    JsonObject merged = settingsJson();
+    // Naming one way of running the server replaces the other, unless the body says something about both.
+    if (body.getValue("replicas") != null && !body.containsKey("launch")) {
+      merged.remove("launch");
+    }
+    if (body.getValue("launch") != null && !body.containsKey("replicas")) {
+      merged.remove("replicas");
+    }
+    for (String field : body.fieldNames()) {
+      Object value = body.getValue(field);
+      if (value == null) {
+        merged.remove(field);
+      } else if (field.equals("launch") && value instanceof JsonObject changes
+          && merged.getValue("launch") instanceof JsonObject current) {
+        JsonObject launchMerged = current.copy();
+        for (String key : changes.fieldNames()) {
+          Object v = changes.getValue(key);
+          if (v == null) {
+            launchMerged.remove(key);
+          } else {
+            launchMerged.put(key, v);
+          }
+        }
+        merged.put("launch", launchMerged);
+      } else {
+        merged.put(field, value);
+      }
+    }
+    InferenceServerSpec changed = parse(id, profileId, merged);
+    return new InferenceServerSpec(id, profileId, changed.name, changed.protocol, changed.model, changed.predictPath,
+        changed.readyPath, changed.replicas, changed.launch, changed.timeoutMs, changed.maxInFlight, stopped,
+        revision, createdAt);
+  }
+
+  /** Throws 400 {@code invalid_request}: the first problem's message (with a count of the rest), all in details. */
+  private static void fail(List<JsonObject> problems) {
+    if (problems.isEmpty()) {
+      return;
+    }
+    String first = problems.get(0).getString("message");
+    String message = problems.size() == 1 ? first : first + " (" + (problems.size() - 1) + " more listed in details)";
+    throw GatewayException.withDetails(ErrorCode.INVALID_REQUEST, message, new JsonArray(new ArrayList<>(problems)));
   }
 
   private static List<String> replicas(Object raw, List<JsonObject> problems) {

@@ -10,7 +10,6 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
@@ -19,9 +18,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The inference runtime of this node (DESIGN §1.4, §3): one live {@code ServerRuntime} per inference server in use,
- * created on first use from PostgreSQL and dropped or rebuilt when a change notice ({@link #onChange}) or the
- * periodic re-read says the server is gone or different. Forwarding ({@link #infer}) is what fast-mode triggers and
- * the {@code inference} node call. Thread-safe: shared by every event loop; futures complete on the caller's context.
+ * created on first use from PostgreSQL, and dropped or updated in place when a change notice ({@link #onChange}) or
+ * the periodic re-read says the server is gone or changed. Changes made on any node (a PATCH, start, stop, delete)
+ * reach every node this way: the stored row is the truth, each node converges to it. Forwarding ({@link #infer}) is
+ * what fast-mode triggers and the {@code inference} node call. Thread-safe: shared by every event loop; futures
+ * complete on the caller's context.
  */
 public final class InferenceServers {
   private static final Logger LOG = LoggerFactory.getLogger(InferenceServers.class);
@@ -89,7 +90,7 @@ public final class InferenceServers {
       Function<ServerRuntime, Future<InferenceResult>> send) {
     ServerRuntime runtime = runtimes.get(serverId);
     if (runtime != null) {
-      if (!runtime.spec.profileId().equals(profileId)) {
+      if (!runtime.spec().profileId().equals(profileId)) {
         return Future.failedFuture(missing(serverId, missingAdvice));
       }
       Future<Void> first = runtime.firstCheck();
@@ -111,26 +112,34 @@ public final class InferenceServers {
     return new GatewayException(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server " + serverId + " " + advice);
   }
 
-  /** The live runtime of {@code spec}, created (and its checks started) if this node has none yet. */
+  /**
+   * The live runtime of {@code spec}, created (and its checks started) if this node has none yet; an existing one is
+   * brought to {@code spec} in the background when {@code spec} is a newer read.
+   */
   ServerRuntime runtimeFor(InferenceServerSpec spec) {
+    ServerRuntime runtime = runtimeOf(spec);
+    if (!runtime.spec().equals(spec)) {
+      runtime.update(spec);
+    }
+    return runtime;
+  }
+
+  /** The live runtime of {@code spec.id()}, created from {@code spec} if this node has none yet. */
+  private ServerRuntime runtimeOf(InferenceServerSpec spec) {
     if (closed) {
       throw new GatewayException(ErrorCode.SERVICE_UNAVAILABLE, "flowgate is shutting down; retry on another node.");
     }
     ServerRuntime existing = runtimes.get(spec.id());
-    if (existing != null && sameDefinition(existing.spec, spec)) {
+    if (existing != null) {
       return existing;
     }
     ServerRuntime fresh = new ServerRuntime(vertx, home, spec, settings);
-    ServerRuntime previous = existing == null ? runtimes.putIfAbsent(spec.id(), fresh)
-        : runtimes.replace(spec.id(), existing, fresh) ? existing : runtimes.get(spec.id());
-    if (existing == null && previous != null) {
-      fresh.close();
-      return previous;
+    existing = runtimes.putIfAbsent(spec.id(), fresh);
+    if (existing == null) {
+      return fresh;
     }
-    if (existing != null) {
-      existing.close();
-    }
-    return fresh;
+    fresh.close();
+    return existing;
   }
 
   /**
@@ -155,14 +164,26 @@ public final class InferenceServers {
     return runtimeFor(spec).firstCheck().map(v -> describe(spec));
   }
 
-  /** Starts the server on this node (a launched one launches its replicas now). */
-  public Future<Void> start(InferenceServerSpec spec) {
-    return runtimeFor(spec).start();
+  /**
+   * Brings this node's runtime of {@code spec.id()} to {@code spec}, a fresh read after a change (PATCH, start,
+   * stop): completes when the change is in place here and new replicas were checked. Other nodes apply the same row
+   * when its change notice reaches them.
+   */
+  public Future<Void> apply(InferenceServerSpec spec) {
+    ServerRuntime runtime = runtimeOf(spec);
+    return runtime.update(spec).compose(v -> runtime.firstCheck());
   }
 
-  /** Stops the server on this node until started again (a launched one stops its processes). */
+  /** Applies {@code spec} here, then starts the server on this node now (a launched one launches its replicas). */
+  public Future<Void> start(InferenceServerSpec spec) {
+    ServerRuntime runtime = runtimeOf(spec);
+    return runtime.update(spec).compose(v -> runtime.start());
+  }
+
+  /** Applies {@code spec} here, then stops the server on this node (a launched one stops its processes). */
   public Future<Void> stop(InferenceServerSpec spec) {
-    return runtimeFor(spec).stop();
+    ServerRuntime runtime = runtimeOf(spec);
+    return runtime.update(spec).compose(v -> runtime.stop());
   }
 
   /** Drops the server's runtime here (after a delete): held requests fail, launched processes stop. */
@@ -173,7 +194,7 @@ public final class InferenceServers {
 
   /**
    * A change notice from PostgreSQL ({@code flowgate_changes}): a server this node runs is re-read, and dropped or
-   * rebuilt when it was deleted or changed. Other payloads are ignored.
+   * updated in place when it was deleted or changed. Other payloads are ignored.
    */
   public void onChange(String payload) {
     if (payload == null || !payload.startsWith(CHANGE_PREFIX)) {
@@ -199,8 +220,9 @@ public final class InferenceServers {
       if (spec == null) {
         LOG.info("inference server {} was deleted: stopping it on this node", id);
         forget(id);
-      } else if (!sameDefinition(current.spec, spec)) {
-        runtimeFor(spec);
+      } else {
+        // Ignored when it is not newer than what runs (a slow read that crossed a later change).
+        current.update(spec);
       }
     }).onFailure(e -> LOG.debug("could not re-read inference server {}: {}", id, e.toString()));
   }
@@ -210,14 +232,6 @@ public final class InferenceServers {
     for (UUID id : new ArrayList<>(runtimes.keySet())) {
       reload(id);
     }
-  }
-
-  private static boolean sameDefinition(InferenceServerSpec a, InferenceServerSpec b) {
-    return a.id().equals(b.id()) && a.profileId().equals(b.profileId()) && a.protocol() == b.protocol()
-        && Objects.equals(a.model(), b.model()) && Objects.equals(a.predictPath(), b.predictPath())
-        && Objects.equals(a.readyPath(), b.readyPath()) && Objects.equals(a.replicas(), b.replicas())
-        && Objects.equals(a.launch(), b.launch()) && a.timeoutMs() == b.timeoutMs()
-        && a.maxInFlight() == b.maxInFlight() && Objects.equals(a.name(), b.name());
   }
 
   /** Stops everything: checks, held requests, launched processes (on gateway shutdown). */

@@ -2,6 +2,7 @@ package io.flowgate.inference;
 
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Future;
 import java.net.URI;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -37,6 +38,8 @@ final class Replica {
 
   // Home context only.
   boolean checking;
+  /** The readiness check in flight while {@code checking}. */
+  Future<Void> pendingCheck;
   int failedChecks;
   Process process;
   boolean stopping;

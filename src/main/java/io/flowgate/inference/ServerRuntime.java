@@ -46,33 +46,41 @@ import org.slf4j.LoggerFactory;
  * The live side of one inference server on this node: pooled keep-alive HTTP clients (one per event loop), its
  * replicas with their states and breakers, readiness checks, load balancing (power of two choices on outstanding
  * requests), the retry budget, the in-flight cap, the requests held by {@code X-Wait-For-Ready}, and, for a launched
- * server, the child processes. {@link #infer} may be called from any event loop; lifecycle work (checks, processes,
- * waking held requests) runs on the server's home context.
+ * server, the child processes. A changed definition or wanted state ({@link #update}) is applied in place: requests
+ * in flight finish on what they started with, replicas that stay keep their state, and launched processes are
+ * restarted only when the launch command changed. {@link #infer} may be called from any event loop; lifecycle work
+ * (checks, processes, changes, waking held requests) runs on the server's home context.
  */
 final class ServerRuntime {
   private static final Logger LOG = LoggerFactory.getLogger(ServerRuntime.class);
   private static final CharSequence APPLICATION_JSON = HttpHeaders.createOptimized("application/json");
   private static final int MIN_RETRIES = 3;
   private static final long MAX_RESTART_BACKOFF_MS = 30_000;
+  private static final long DRAIN_POLL_MS = 50;
   /** Fast Mode's advice in the booting sentence; the {@code inference} node drops it (a flow cannot wait). */
   static final String WAIT_ADVICE = ", or send X-Wait-For-Ready: <seconds> to wait for it";
 
-  final InferenceServerSpec spec;
+  /**
+   * What one request uses of the server's settings, replaced as a whole by a change: a request reads it once, so it
+   * never mixes the timeout, path or clients of two definitions.
+   *
+   * @param http readiness checks and callers off the event loops
+   * @param loopClients the request path's clients, one per event loop, so that a forwarded request, its pooled
+   *     upstream connection and the caller's own connection share one thread: no hand-off of the request or its
+   *     answer between event loops. {@code pool_size} and {@code pool_wait_queue} are per event loop, like nginx's
+   *     {@code keepalive} per worker.
+   * @param poolSize connections per replica in each of these clients
+   */
+  private record Setup(InferenceServerSpec spec, String predictPath, HttpClientAgent http,
+      ConcurrentHashMap<Thread, HttpClientAgent> loopClients, int poolSize) {}
+
   private final Vertx vertx;
   private final Context home;
   private final InferenceSettings settings;
-  /** Readiness checks and callers off the event loops. */
-  private final HttpClientAgent http;
-  /**
-   * The request path's clients, one per event loop, so that a forwarded request, its pooled upstream connection and
-   * the caller's own connection share one thread: no hand-off of the request or its answer between event loops.
-   * {@code pool_size} and {@code pool_wait_queue} are per event loop, like nginx's {@code keepalive} per worker.
-   */
-  private final ConcurrentHashMap<Thread, HttpClientAgent> loopClients = new ConcurrentHashMap<>();
   private final UpstreamJson json;
-  private final String predictPath;
   private final MultiMap postHeaders;
-  private final Replica[] replicas;
+  private volatile Setup setup;
+  private volatile Replica[] replicas;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicInteger held = new AtomicInteger();
   private final AtomicInteger activeRetries = new AtomicInteger();
@@ -80,42 +88,33 @@ final class ServerRuntime {
   private final AtomicBoolean launchWanted = new AtomicBoolean();
   private final AtomicBoolean launchScheduled = new AtomicBoolean();
   private final Promise<Void> firstCheck = Promise.promise();
+  /** Completes once the current replicas have been checked (the first round, or the new ones after a change). */
+  private volatile Future<Void> checked = firstCheck.future();
   private volatile long lastTrafficNanos = System.nanoTime();
   private volatile boolean adminStopped;
   private volatile boolean closed;
   private volatile long observedBootMillis = -1;
   private long timerId = -1;
+  // Home context only: replicas and clients a change took out of service, closed once their requests are done.
+  private final List<Replica> retiring = new ArrayList<>();
+  private final List<Setup> retiredClients = new ArrayList<>();
 
   ServerRuntime(Vertx vertx, Context home, InferenceServerSpec spec, InferenceSettings settings) {
     this.vertx = vertx;
-    this.spec = spec;
     this.settings = settings;
     this.home = home;
     this.json = new UpstreamJson(settings.maxResponseBytes());
-    this.predictPath = spec.protocol() == Protocol.OPEN_INFERENCE_V2 ? OpenInference.inferPath(spec.model())
-        : spec.predictPath();
     this.postHeaders = HttpHeaders.headers().add(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
         .add(HttpHeaders.ACCEPT, APPLICATION_JSON);
-    this.http = newClient();
+    int poolSize = poolSize(spec);
+    this.setup = new Setup(spec, predictPath(spec), newClient(poolSize), new ConcurrentHashMap<>(), poolSize);
+    this.adminStopped = spec.stopped();
     int count = spec.launched() ? spec.launch().replicas() : spec.replicas().size();
-    this.replicas = new Replica[count];
+    Replica[] initial = new Replica[count];
     for (int i = 0; i < count; i++) {
-      CircuitBreaker breaker = CircuitBreaker.create("inference-" + spec.id() + "-" + i, vertx,
-          new CircuitBreakerOptions()
-              .setMaxFailures(settings.breakerFailures())
-              .setFailuresRollingWindow(settings.breakerWindow().toMillis())
-              .setResetTimeout(settings.breakerReset().toMillis())
-              .setTimeout(-1)
-              .setNotificationAddress(null))
-          // A booting 503, a refused input (4xx) or a full local pool say nothing about the replica's health.
-          .failurePolicy(f -> f.failed() && !(f.cause() instanceof UpstreamFailure uf && !uf.breakerFailure()));
-      replicas[i] = spec.launched()
-          ? new Replica(i, null, ReplicaState.STOPPED, breaker)
-          : new Replica(i, Replica.Endpoint.of(spec.replicas().get(i)), ReplicaState.BOOTING, breaker);
-      if (!spec.launched()) {
-        replicas[i].bootStartedNanos = System.nanoTime();
-      }
+      initial[i] = newReplica(spec, i, spec.launched() ? null : spec.replicas().get(i));
     }
+    this.replicas = initial;
     home.runOnContext(v -> {
       if (closed) {
         return;
@@ -128,34 +127,69 @@ final class ServerRuntime {
     }
   }
 
-  private HttpClientAgent newClient() {
+  /** The definition and wanted state this runtime runs now. */
+  InferenceServerSpec spec() {
+    return setup.spec();
+  }
+
+  private int poolSize(InferenceServerSpec spec) {
+    return Math.min(settings.poolSize(), spec.maxInFlight());
+  }
+
+  private static String predictPath(InferenceServerSpec spec) {
+    return spec.protocol() == Protocol.OPEN_INFERENCE_V2 ? OpenInference.inferPath(spec.model()) : spec.predictPath();
+  }
+
+  private HttpClientAgent newClient(int poolSize) {
     return vertx.createHttpClient(new HttpClientOptions()
             .setKeepAlive(true)
             .setKeepAliveTimeout(60)
             .setTcpNoDelay(true)
             .setConnectTimeout((int) settings.connectTimeout().toMillis())
             .setMaxRedirects(0),
-        new PoolOptions().setHttp1MaxSize(Math.min(settings.poolSize(), spec.maxInFlight()))
-            .setMaxWaitQueueSize(settings.poolWaitQueue()));
+        new PoolOptions().setHttp1MaxSize(poolSize).setMaxWaitQueueSize(settings.poolWaitQueue()));
   }
 
-  /** This event loop's client (created on first use), or the shared one for a caller that is not on an event loop. */
+  /**
+   * This event loop's client (created on first use), or the shared one for a caller that is not on an event loop; of
+   * the current setup, so that a client a change replaced only finishes the exchanges it already carries.
+   */
   private HttpClientAgent client() {
+    Setup s = setup;
     Context context = Vertx.currentContext();
     if (context == null || !context.isEventLoopContext() || closed) {
-      return http;
+      return s.http();
     }
     Thread loop = Thread.currentThread();
-    HttpClientAgent client = loopClients.get(loop);
+    HttpClientAgent client = s.loopClients().get(loop);
     if (client == null) {
-      client = loopClients.computeIfAbsent(loop, t -> newClient());
+      client = s.loopClients().computeIfAbsent(loop, t -> newClient(s.poolSize()));
     }
     return client;
   }
 
-  /** Completes when the first round of readiness checks is done, so that a fresh runtime does not answer "booting". */
+  /** A replica of {@code spec}: launched ones start stopped, fixed ones booting until checked (stopped if stopped). */
+  private Replica newReplica(InferenceServerSpec spec, int index, String url) {
+    CircuitBreaker breaker = CircuitBreaker.create("inference-" + spec.id() + "-" + index, vertx,
+        new CircuitBreakerOptions()
+            .setMaxFailures(settings.breakerFailures())
+            .setFailuresRollingWindow(settings.breakerWindow().toMillis())
+            .setResetTimeout(settings.breakerReset().toMillis())
+            .setTimeout(-1)
+            .setNotificationAddress(null))
+        // A booting 503, a refused input (4xx) or a full local pool say nothing about the replica's health.
+        .failurePolicy(f -> f.failed() && !(f.cause() instanceof UpstreamFailure uf && !uf.breakerFailure()));
+    if (url == null || adminStopped) {
+      return new Replica(index, url == null ? null : Replica.Endpoint.of(url), ReplicaState.STOPPED, breaker);
+    }
+    Replica replica = new Replica(index, Replica.Endpoint.of(url), ReplicaState.BOOTING, breaker);
+    replica.bootStartedNanos = System.nanoTime();
+    return replica;
+  }
+
+  /** Completes when the readiness of the current replicas has been checked once, so that they do not read "booting". */
   Future<Void> firstCheck() {
-    return firstCheck.future();
+    return checked;
   }
 
   // ---- the request path ------------------------------------------------------------------------------------------
@@ -165,13 +199,7 @@ final class ServerRuntime {
    * replica waits (bounded) for one instead of failing at once.
    */
   Future<InferenceResult> infer(JsonObject inputData, int waitSeconds) {
-    Buffer body;
-    try {
-      body = spec.protocol() == Protocol.OPEN_INFERENCE_V2 ? OpenInference.request(inputData) : inputData.toBuffer();
-    } catch (GatewayException e) {
-      return Future.failedFuture(e);
-    }
-    return send(body, waitSeconds);
+    return send(new Input(inputData, null), waitSeconds);
   }
 
   /**
@@ -179,41 +207,54 @@ final class ServerRuntime {
    * caller: a passthrough server gets them as they are, with no parse and no re-encoding.
    */
   Future<InferenceResult> inferBytes(Buffer inputJson, int waitSeconds) {
-    if (spec.protocol() != Protocol.OPEN_INFERENCE_V2) {
-      return send(inputJson, waitSeconds);
-    }
+    return send(new Input(null, inputJson), waitSeconds);
+  }
+
+  private Future<InferenceResult> send(Input input, int waitSeconds) {
+    Setup s = setup;
     Buffer body;
     try {
-      body = OpenInference.request(new JsonObject(inputJson));
+      body = input.encodeFor(s.spec());
     } catch (GatewayException e) {
       return Future.failedFuture(e);
     }
-    return send(body, waitSeconds);
-  }
-
-  private Future<InferenceResult> send(Buffer body, int waitSeconds) {
     lastTrafficNanos = System.nanoTime();
     long deadline = waitSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(waitSeconds) : 0;
-    return attempt(body, deadline);
+    return attempt(s, input, body, deadline);
   }
 
-  private Future<InferenceResult> attempt(Buffer body, long waitDeadline) {
+  /**
+   * A request's {@code input_data}, as an object or as the bytes of one; kept by a held request, which may go out
+   * under another protocol than the one it arrived under.
+   */
+  private record Input(JsonObject object, Buffer bytes) {
+    Buffer encodeFor(InferenceServerSpec spec) {
+      if (spec.protocol() == Protocol.OPEN_INFERENCE_V2) {
+        return OpenInference.request(object != null ? object : new JsonObject(bytes));
+      }
+      return bytes != null ? bytes : object.toBuffer();
+    }
+  }
+
+  private Future<InferenceResult> attempt(Setup s, Input input, Buffer body, long waitDeadline) {
+    InferenceServerSpec spec = s.spec();
     if (closed) {
       return Future.failedFuture(new GatewayException(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server "
           + spec.id() + " was removed; point the deployment at another server."));
     }
     if (adminStopped) {
+      // A stopped server does not come back by itself: the Retry-After only paces clients that retry blindly.
       return Future.failedFuture(GatewayException.retryAfter(ErrorCode.INFERENCE_UNAVAILABLE, "The inference server '"
-          + spec.name() + "' is stopped on this node; start it with POST /api/v1/inference-servers/" + spec.id()
-          + "/start.", 30));
+          + spec.name() + "' is stopped; start it with POST /api/v1/inference-servers/" + spec.id() + "/start.",
+          30));
     }
     Replica replica = pick(null);
     if (replica == null) {
       demand();
       if (waitDeadline != 0 && waitDeadline - System.nanoTime() > 0) {
-        return hold(body, waitDeadline);
+        return hold(s, input, body, waitDeadline);
       }
-      return Future.failedFuture(noReplica());
+      return Future.failedFuture(noReplica(spec));
     }
     if (inFlight.incrementAndGet() > spec.maxInFlight()) {
       inFlight.decrementAndGet();
@@ -221,7 +262,7 @@ final class ServerRuntime {
           + spec.name() + "' already has " + spec.maxInFlight() + " requests in flight (its max_in_flight); retry in "
           + "about 1 second.", 1));
     }
-    return forward(replica, body, false).andThen(ar -> inFlight.decrementAndGet());
+    return forward(s, replica, body, false).andThen(ar -> inFlight.decrementAndGet());
   }
 
   /** Power of two choices over eligible replicas, by outstanding requests; {@code except} is skipped. */
@@ -268,14 +309,14 @@ final class ServerRuntime {
     return second.outstanding.get() < first.outstanding.get() ? second : first;
   }
 
-  private Future<InferenceResult> forward(Replica replica, Buffer body, boolean retried) {
+  private Future<InferenceResult> forward(Setup s, Replica replica, Buffer body, boolean retried) {
     replica.outstanding.incrementAndGet();
-    Future<InferenceResult> result = replica.breaker.execute(() -> new Exchange(replica, body).start());
+    Future<InferenceResult> result = replica.breaker.execute(() -> new Exchange(s, replica, body).start());
     return result
         .andThen(ar -> replica.outstanding.decrementAndGet())
         .recover(e -> {
           if (e instanceof UpstreamFailure uf) {
-            passiveCheck(replica, uf);
+            passiveCheck(s.spec(), replica, uf);
           }
           boolean retriable = e instanceof OpenCircuitException
               || e instanceof UpstreamFailure uf && (uf.kind() == UpstreamFailure.Kind.CONNECT
@@ -285,15 +326,15 @@ final class ServerRuntime {
             // Retry budget (Envoy, SRE book): retries at most 10% of the requests in flight, with a small floor.
             if (other != null && activeRetries.get() < Math.max(MIN_RETRIES, inFlight.get() / 10)) {
               activeRetries.incrementAndGet();
-              return forward(other, body, true).andThen(ar -> activeRetries.decrementAndGet());
+              return forward(s, other, body, true).andThen(ar -> activeRetries.decrementAndGet());
             }
           }
-          return Future.failedFuture(answer(e));
+          return Future.failedFuture(answer(s.spec(), e));
         });
   }
 
   /** Passive failure detection: a refused connection or a booting 503 changes the replica's state at once. */
-  private void passiveCheck(Replica replica, UpstreamFailure failure) {
+  private void passiveCheck(InferenceServerSpec spec, Replica replica, UpstreamFailure failure) {
     if (failure.kind() == UpstreamFailure.Kind.CONNECT && replica.state == ReplicaState.READY) {
       replica.setState(spec.launched() && replica.process != null ? ReplicaState.BOOTING : ReplicaState.UNAVAILABLE,
           failure.getMessage());
@@ -304,7 +345,7 @@ final class ServerRuntime {
   }
 
   /** The problem a failed forward answers with. */
-  private GatewayException answer(Throwable e) {
+  private GatewayException answer(InferenceServerSpec spec, Throwable e) {
     if (e instanceof GatewayException ge) {
       return ge;
     }
@@ -327,7 +368,7 @@ final class ServerRuntime {
         case TIMEOUT -> new GatewayException(ErrorCode.INFERENCE_TIMEOUT, "The inference server '" + spec.name()
             + "' did not answer within " + spec.timeoutMs() + " ms; retry later, or raise its timeout_ms.");
         case BOOTING -> {
-          int seconds = bootRetrySeconds();
+          int seconds = bootRetrySeconds(replicas);
           yield GatewayException.retryAfter(ErrorCode.INFERENCE_BOOTING, "The inference server '" + spec.name()
               + "' is still booting; retry in about " + seconds + " seconds.", seconds);
         }
@@ -340,11 +381,12 @@ final class ServerRuntime {
   }
 
   /** 503 when no replica is ready: booting (with the boot's expected remaining time) or unavailable. */
-  private GatewayException noReplica() {
+  private GatewayException noReplica(InferenceServerSpec spec) {
+    Replica[] all = replicas;
     boolean booting = false;
     long restartIn = Long.MAX_VALUE;
     long now = System.currentTimeMillis();
-    for (Replica r : replicas) {
+    for (Replica r : all) {
       ReplicaState s = r.effectiveState();
       booting |= s == ReplicaState.BOOTING;
       if (r.restartAtMillis > now) {
@@ -352,18 +394,18 @@ final class ServerRuntime {
       }
     }
     if (booting || spec.launched() && launchWanted.get() && restartIn == Long.MAX_VALUE) {
-      int seconds = bootRetrySeconds();
+      int seconds = bootRetrySeconds(all);
       return GatewayException.retryAfter(ErrorCode.INFERENCE_BOOTING, "The inference server '" + spec.name()
           + "' is booting; retry in about " + seconds + " seconds" + WAIT_ADVICE + ".", seconds);
     }
     int seconds = restartIn != Long.MAX_VALUE ? secondsCeil(restartIn + estimatedBootMillis())
         : secondsCeil(Math.max(settings.healthInterval().toMillis(), settings.breakerReset().toMillis()));
     return GatewayException.retryAfter(ErrorCode.INFERENCE_UNAVAILABLE, "No replica of the inference server '"
-        + spec.name() + "' is available (" + firstError() + "); retry in about " + seconds + " seconds.", seconds);
+        + spec.name() + "' is available (" + firstError(all) + "); retry in about " + seconds + " seconds.", seconds);
   }
 
-  private String firstError() {
-    for (Replica r : replicas) {
+  private static String firstError(Replica[] all) {
+    for (Replica r : all) {
       if (r.lastError != null) {
         return r.lastError;
       }
@@ -377,10 +419,10 @@ final class ServerRuntime {
   }
 
   /** Retry-After for a boot: the expected boot time minus the time the most advanced boot has run, 1..60 s. */
-  private int bootRetrySeconds() {
+  private int bootRetrySeconds(Replica[] all) {
     long now = System.nanoTime();
     long elapsed = 0;
-    for (Replica r : replicas) {
+    for (Replica r : all) {
       long started = r.bootStartedNanos;
       if (started != 0) {
         elapsed = Math.max(elapsed, TimeUnit.NANOSECONDS.toMillis(now - started));
@@ -397,34 +439,38 @@ final class ServerRuntime {
 
   /** A request waiting for a ready replica; completed once, by the wake-up or by its timer. */
   private final class Waiter {
+    final Input input;
     final Buffer body;
+    final Protocol encodedFor;
     final long deadline;
     final Promise<InferenceResult> promise;
     final Context context;
     final AtomicBoolean done = new AtomicBoolean();
     long timer;
 
-    Waiter(Buffer body, long deadline, Context context) {
+    Waiter(Input input, Buffer body, Protocol encodedFor, long deadline, Context context) {
+      this.input = input;
       this.body = body;
+      this.encodedFor = encodedFor;
       this.deadline = deadline;
       this.context = context;
       this.promise = Promise.promise();
     }
   }
 
-  private Future<InferenceResult> hold(Buffer body, long deadline) {
+  private Future<InferenceResult> hold(Setup s, Input input, Buffer body, long deadline) {
     if (held.incrementAndGet() > settings.maxHeldPerServer()) {
       held.decrementAndGet();
-      return Future.failedFuture(noReplica());
+      return Future.failedFuture(noReplica(s.spec()));
     }
     Context context = Vertx.currentContext() != null ? Vertx.currentContext() : home;
-    Waiter waiter = new Waiter(body, deadline, context);
+    Waiter waiter = new Waiter(input, body, s.spec().protocol(), deadline, context);
     long remainingMs = Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()));
     context.runOnContext(v -> waiter.timer = vertx.setTimer(remainingMs, t -> {
       if (waiter.done.compareAndSet(false, true)) {
         waiters.remove(waiter);
         held.decrementAndGet();
-        waiter.promise.fail(noReplica());
+        waiter.promise.fail(noReplica(setup.spec()));
       }
     }));
     waiters.add(waiter);
@@ -444,7 +490,18 @@ final class ServerRuntime {
         held.decrementAndGet();
         w.context.runOnContext(v -> {
           vertx.cancelTimer(w.timer);
-          attempt(w.body, w.deadline).onComplete(w.promise);
+          // The server may have changed while the request waited: it goes out under the settings of now.
+          Setup s = setup;
+          Buffer body = w.body;
+          if (s.spec().protocol() != w.encodedFor) {
+            try {
+              body = w.input.encodeFor(s.spec());
+            } catch (GatewayException e) {
+              w.promise.fail(e);
+              return;
+            }
+          }
+          attempt(s, w.input, body, w.deadline).onComplete(w.promise);
         });
       }
     }
@@ -459,6 +516,8 @@ final class ServerRuntime {
 
   /** One request to one replica under one deadline, as a single callback chain. Confined to the caller's context. */
   private final class Exchange {
+    /** The settings the exchange started under: its timeout, path and protocol do not change under it. */
+    private final Setup startedWith;
     private final Replica replica;
     private final Buffer body;
     private final Promise<InferenceResult> promise = Promise.promise();
@@ -466,7 +525,8 @@ final class ServerRuntime {
     private HttpClientRequest request;
     private Buffer received;
 
-    Exchange(Replica replica, Buffer body) {
+    Exchange(Setup startedWith, Replica replica, Buffer body) {
+      this.startedWith = startedWith;
       this.replica = replica;
       this.body = body;
     }
@@ -476,14 +536,15 @@ final class ServerRuntime {
       if (endpoint == null) {
         return Future.failedFuture(new UpstreamFailure(UpstreamFailure.Kind.CONNECT, "the replica is not running"));
       }
-      timer = vertx.setTimer(spec.timeoutMs(), id -> fail(new UpstreamFailure(UpstreamFailure.Kind.TIMEOUT,
-          "no answer within " + spec.timeoutMs() + " ms")));
+      int timeoutMs = startedWith.spec().timeoutMs();
+      timer = vertx.setTimer(timeoutMs, id -> fail(new UpstreamFailure(UpstreamFailure.Kind.TIMEOUT,
+          "no answer within " + timeoutMs + " ms")));
       RequestOptions options = new RequestOptions()
           .setMethod(HttpMethod.POST)
           .setHost(endpoint.host())
           .setPort(endpoint.port())
           .setSsl(endpoint.ssl())
-          .setURI(endpoint.basePath() + predictPath)
+          .setURI(endpoint.basePath() + startedWith.predictPath())
           .setHeaders(postHeaders);
       client().request(options).onComplete(ar -> {
         if (ar.failed()) {
@@ -572,7 +633,7 @@ final class ServerRuntime {
       }
       InferenceResult result;
       try {
-        if (spec.protocol() == Protocol.OPEN_INFERENCE_V2) {
+        if (startedWith.spec().protocol() == Protocol.OPEN_INFERENCE_V2) {
           JsonObject output = OpenInference.response(json.object(bodyBytes));
           result = new InferenceResult(output.toBuffer(), output);
         } else {
@@ -626,43 +687,56 @@ final class ServerRuntime {
     if (closed) {
       return;
     }
-    if (spec.launched()) {
+    if (setup.spec().launched()) {
       superviseProcesses();
     }
     checkAll();
   }
 
   private List<Future<Void>> checkAll() {
-    List<Future<Void>> checks = new ArrayList<>(replicas.length);
+    Replica[] all = replicas;
+    List<Future<Void>> checks = new ArrayList<>(all.length);
     if (adminStopped) {
       return checks;
     }
-    for (Replica r : replicas) {
-      if (!r.checking && r.endpoint != null && r.state != ReplicaState.STOPPED) {
-        checks.add(check(r));
+    for (Replica r : all) {
+      if (r.endpoint != null && r.state != ReplicaState.STOPPED) {
+        checks.add(r.checking ? r.pendingCheck : check(r));
       }
     }
     return checks;
   }
 
+  /** Checks {@code replica}'s readiness once; a replica has at most one check in flight ({@code pendingCheck}). */
   private Future<Void> check(Replica replica) {
+    if (replica.checking) {
+      return replica.pendingCheck;
+    }
     replica.checking = true;
+    Setup s = setup;
     Replica.Endpoint endpoint = replica.endpoint;
+    String readyPath = s.spec().effectiveReadyPath();
     RequestOptions options = new RequestOptions()
         .setMethod(HttpMethod.GET)
         .setHost(endpoint.host())
         .setPort(endpoint.port())
         .setSsl(endpoint.ssl())
-        .setURI(endpoint.basePath() + spec.effectiveReadyPath())
+        .setURI(endpoint.basePath() + readyPath)
         .setConnectTimeout(settings.checkTimeout().toMillis())
         .setIdleTimeout(settings.checkTimeout().toMillis());
-    return http.request(options)
+    Future<Void> done = s.http().request(options)
         .compose(request -> request.send().compose(response -> response.body().map(b -> response.statusCode())))
         .timeout(settings.checkTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .transform(ar -> {
           replica.checking = false;
           if (replica.endpoint != endpoint || closed) {
             return Future.<Void>succeededFuture();
+          }
+          Setup now = setup;
+          if (now.http() != s.http() || !now.spec().effectiveReadyPath().equals(readyPath)) {
+            // The server changed during the check (another readiness path, or a retired client): its answer is moot.
+            return adminStopped || replica.state == ReplicaState.STOPPED ? Future.<Void>succeededFuture()
+                : check(replica);
           }
           if (ar.succeeded()) {
             int status = ar.result();
@@ -673,7 +747,7 @@ final class ServerRuntime {
             } else {
               checkFailed(replica, "readiness check answered HTTP " + status);
             }
-          } else if (spec.launched() && replica.process != null && replica.process.isAlive()
+          } else if (now.spec().launched() && replica.process != null && replica.process.isAlive()
               && replica.state == ReplicaState.BOOTING) {
             // A launched replica that does not listen yet is still starting.
             replica.lastError = null;
@@ -682,6 +756,10 @@ final class ServerRuntime {
           }
           return Future.<Void>succeededFuture();
         });
+    if (replica.checking) {
+      replica.pendingCheck = done;
+    }
+    return done;
   }
 
   /** A ready replica is taken out after two failed checks in a row (one slow answer is not an outage). */
@@ -710,7 +788,7 @@ final class ServerRuntime {
           observedBootMillis = took;
         }
       }
-      LOG.debug("inference server {} replica {} is ready", spec.id(), replica.index);
+      LOG.debug("inference server {} replica {} is ready", setup.spec().id(), replica.index);
     }
     replica.bootStartedNanos = 0;
     replica.consecutiveCrashes = 0;
@@ -725,7 +803,7 @@ final class ServerRuntime {
 
   /** A request found nothing ready: a launched server that is not running starts now. */
   private void demand() {
-    if (!spec.launched() || adminStopped || closed) {
+    if (!setup.spec().launched() || adminStopped || closed) {
       return;
     }
     // Set at once, so that this very request is told "booting" rather than "unavailable".
@@ -733,7 +811,7 @@ final class ServerRuntime {
     if (launchScheduled.compareAndSet(false, true)) {
       home.runOnContext(v -> {
         launchScheduled.set(false);
-        if (!adminStopped && !closed) {
+        if (!adminStopped && !closed && setup.spec().launched()) {
           launchWanted.set(true);
           launchMissing();
         }
@@ -743,7 +821,7 @@ final class ServerRuntime {
 
   /** Starts every replica that has no process and is not waiting out a restart backoff. */
   private void launchMissing() {
-    if (closed || adminStopped || !launchWanted.get()) {
+    if (closed || adminStopped || !launchWanted.get() || !setup.spec().launched()) {
       return;
     }
     long now = System.currentTimeMillis();
@@ -755,6 +833,7 @@ final class ServerRuntime {
   }
 
   private void startProcess(Replica replica) {
+    InferenceServerSpec spec = setup.spec();
     lastTrafficNanos = System.nanoTime();
     replica.bootStartedNanos = System.nanoTime();
     replica.restartAtMillis = 0;
@@ -779,12 +858,15 @@ final class ServerRuntime {
       return new Started(builder.start(), port, logFile);
     }, false).onComplete(ar -> {
       if (ar.failed()) {
-        crashed(replica, "could not start " + spec.launch().command().get(0) + ": " + messageOf(ar.cause()));
+        if (isCurrent(replica)) {
+          crashed(replica, "could not start " + spec.launch().command().get(0) + ": " + messageOf(ar.cause()));
+        }
         return;
       }
       Started started = ar.result();
-      if (closed || adminStopped || !launchWanted.get()) {
-        destroy(started.process());
+      if (closed || adminStopped || !launchWanted.get() || !isCurrent(replica)) {
+        // Stopped, closed or replaced by a change while the process was starting.
+        destroyLater(started.process());
         replica.setState(ReplicaState.STOPPED, null);
         return;
       }
@@ -809,13 +891,23 @@ final class ServerRuntime {
     }
   }
 
+  /** Whether {@code replica} is one of the server's replicas now (not one a change took out of service). */
+  private boolean isCurrent(Replica replica) {
+    for (Replica r : replicas) {
+      if (r == replica) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void exited(Replica replica, Process process) {
     if (replica.process != process) {
       return;
     }
     replica.process = null;
     replica.endpoint = null;
-    if (replica.stopping || closed || adminStopped) {
+    if (replica.stopping || closed || adminStopped || !isCurrent(replica)) {
       replica.stopping = false;
       replica.bootStartedNanos = 0;
       replica.setState(ReplicaState.STOPPED, replica.lastError);
@@ -835,12 +927,12 @@ final class ServerRuntime {
     replica.bootStartedNanos = 0;
     replica.endpoint = null;
     replica.setState(ReplicaState.UNAVAILABLE, why + "; restarting in " + secondsCeil(backoff) + " s");
-    LOG.warn("inference server {} replica {}: {}", spec.id(), replica.index, replica.lastError);
+    LOG.warn("inference server {} replica {}: {}", setup.spec().id(), replica.index, replica.lastError);
   }
 
   /** Restarts crashed replicas when their backoff is over, and stops idle servers. */
   private void superviseProcesses() {
-    int idleStop = spec.launch().idleStopSeconds();
+    int idleStop = setup.spec().launch().idleStopSeconds();
     boolean running = false;
     for (Replica r : replicas) {
       running |= r.process != null && !r.stopping;
@@ -848,8 +940,8 @@ final class ServerRuntime {
     // Held requests are traffic too: a server is idle when nobody has asked or waited for idle_stop_seconds.
     if (running && idleStop > 0 && held.get() == 0 && inFlight.get() == 0
         && System.nanoTime() - lastTrafficNanos > TimeUnit.SECONDS.toNanos(idleStop)) {
-      LOG.info("inference server {} idle for {} s: stopping its replicas", spec.id(), idleStop);
-      stopProcesses();
+      LOG.info("inference server {} idle for {} s: stopping its replicas", setup.spec().id(), idleStop);
+      stopProcesses(List.of(replicas));
       return;
     }
     if (launchWanted.get() && !adminStopped) {
@@ -857,11 +949,11 @@ final class ServerRuntime {
     }
   }
 
-  /** Stops every launched process (SIGTERM, then SIGKILL after 5 s); completes when they are gone. */
-  private Future<Void> stopProcesses() {
+  /** Stops the processes of {@code which} (SIGTERM, then SIGKILL after 5 s); completes when they are gone. */
+  private Future<Void> stopProcesses(List<Replica> which) {
     launchWanted.set(false);
     List<Future<Void>> stops = new ArrayList<>();
-    for (Replica r : replicas) {
+    for (Replica r : which) {
       r.restartAtMillis = 0;
       r.consecutiveCrashes = 0;
       if (r.process != null && r.stopping) {
@@ -869,17 +961,20 @@ final class ServerRuntime {
       }
       if (r.process != null) {
         r.stopping = true;
-        Process process = r.process;
-        stops.add(vertx.executeBlocking(() -> {
-          destroy(process);
-          return null;
-        }, false));
+        stops.add(destroyLater(r.process));
       } else {
         r.bootStartedNanos = 0;
         r.setState(ReplicaState.STOPPED, r.state == ReplicaState.UNAVAILABLE ? r.lastError : null);
       }
     }
     return Future.join(stops).mapEmpty();
+  }
+
+  private Future<Void> destroyLater(Process process) {
+    return vertx.executeBlocking(() -> {
+      destroy(process);
+      return null;
+    }, false);
   }
 
   private static void destroy(Process process) {
@@ -897,51 +992,258 @@ final class ServerRuntime {
     }
   }
 
-  // ---- control ---------------------------------------------------------------------------------------------------
+  // ---- changes (home context) ------------------------------------------------------------------------------------
 
-  /** {@code POST …/start}: lifts a stop on this node; a launched server starts its replicas now. */
-  Future<Void> start() {
+  /**
+   * Applies {@code next}, a newer read of this server (a PATCH, a start or a stop on any node). A read older than the
+   * one applied (a lower revision) or an identical one changes nothing. Completes once the change is in place and
+   * new replicas have been checked.
+   */
+  Future<Void> update(InferenceServerSpec next) {
     Promise<Void> done = Promise.promise();
-    home.runOnContext(v -> {
-      adminStopped = false;
-      lastTrafficNanos = System.nanoTime();
-      if (spec.launched()) {
-        launchWanted.set(true);
-        launchMissing();
-        done.complete();
-      } else {
-        for (Replica r : replicas) {
-          if (r.state == ReplicaState.STOPPED) {
-            booting(r, null);
-          }
-        }
-        Future.join(checkAll()).<Void>mapEmpty().onComplete(done);
-      }
-    });
+    home.runOnContext(v -> apply(next).onComplete(done));
     return done.future();
   }
 
-  /** {@code POST …/stop}: this node stops forwarding (and stops launched processes) until started again. */
+  private Future<Void> apply(InferenceServerSpec next) {
+    Setup old = setup;
+    InferenceServerSpec was = old.spec();
+    if (closed || next.revision() < was.revision() || next.equals(was)) {
+      return Future.succeededFuture();
+    }
+    if (was.sameSettings(next)) {
+      setup = new Setup(next, old.predictPath(), old.http(), old.loopClients(), old.poolSize());
+    } else {
+      LOG.info("inference server {} changed: applying revision {} on this node", next.id(), next.revision());
+      reconfigure(old, next);
+    }
+    Future<Void> state = Future.succeededFuture();
+    if (next.stopped() && !adminStopped) {
+      state = stopHere();
+    } else if (!next.stopped() && adminStopped) {
+      state = startHere();
+    }
+    return Future.join(state, checked).mapEmpty();
+  }
+
+  /**
+   * Puts {@code next}'s settings in place of {@code old}'s. Requests read the new setup from now on; those in flight
+   * finish with the old one, whose client and dropped replicas are closed once they are done (at the latest after
+   * the old timeout). Fixed replicas that stay (same URL) keep their state and breaker; launched ones keep their
+   * processes unless the command changed, in which case they are replaced by new ones.
+   */
+  private void reconfigure(Setup old, InferenceServerSpec next) {
+    InferenceServerSpec was = old.spec();
+    long graceMs = Math.max(was.timeoutMs(), settings.checkTimeout().toMillis()) + 1000;
+    int poolSize = poolSize(next);
+    HttpClientAgent http = old.http();
+    ConcurrentHashMap<Thread, HttpClientAgent> loopClients = old.loopClients();
+    if (poolSize != old.poolSize()) {
+      http = newClient(poolSize);
+      loopClients = new ConcurrentHashMap<>();
+      retireClients(old, graceMs);
+    }
+    Replica[] before = replicas;
+    List<Replica> dropped = new ArrayList<>();
+    List<Replica> added = new ArrayList<>();
+    Replica[] after;
+    boolean relaunch = false;
+    if (!was.launched() && !next.launched()) {
+      List<Replica> unused = new ArrayList<>(List.of(before));
+      after = new Replica[next.replicas().size()];
+      for (int i = 0; i < after.length; i++) {
+        String url = next.replicas().get(i);
+        Replica kept = null;
+        for (Replica r : unused) {
+          if (r.endpoint != null && r.endpoint.url().equals(url)) {
+            kept = r;
+            break;
+          }
+        }
+        if (kept != null) {
+          unused.remove(kept);
+          after[i] = kept;
+        } else {
+          after[i] = newReplica(next, i, url);
+          added.add(after[i]);
+        }
+      }
+      dropped.addAll(unused);
+    } else if (was.launched() && next.launched() && was.launch().command().equals(next.launch().command())) {
+      after = new Replica[next.launch().replicas()];
+      for (int i = 0; i < after.length; i++) {
+        after[i] = i < before.length ? before[i] : newReplica(next, i, null);
+      }
+      for (int i = after.length; i < before.length; i++) {
+        dropped.add(before[i]);
+      }
+    } else {
+      // Another command, or a switch between fixed replicas and a launch command: every replica is new.
+      int count = next.launched() ? next.launch().replicas() : next.replicas().size();
+      after = new Replica[count];
+      for (int i = 0; i < count; i++) {
+        after[i] = newReplica(next, i, next.launched() ? null : next.replicas().get(i));
+        if (!next.launched()) {
+          added.add(after[i]);
+        }
+      }
+      dropped.addAll(List.of(before));
+      if (was.launched()) {
+        for (Replica r : before) {
+          relaunch |= r.process != null && !r.stopping;
+        }
+        relaunch |= launchWanted.get();
+      }
+    }
+    setup = new Setup(next, predictPath(next), http, loopClients, poolSize);
+    // New replicas are checked before they are put in service, and requests that arrive meanwhile wait for those
+    // checks (as on first use) instead of being told the server is booting.
+    boolean readinessMoved = !was.effectiveReadyPath().equals(next.effectiveReadyPath());
+    List<Future<Void>> checks = new ArrayList<>();
+    if (!adminStopped) {
+      for (Replica r : after) {
+        if ((added.contains(r) || readinessMoved) && r.endpoint != null && r.state != ReplicaState.STOPPED) {
+          checks.add(check(r));
+        }
+      }
+    }
+    awaitChecks(checks);
+    replicas = after;
+    retire(dropped, graceMs);
+    if (!next.launched()) {
+      launchWanted.set(false);
+    } else if (relaunch && !adminStopped) {
+      launchWanted.set(true);
+    }
+    launchMissing();
+    if (!waiters.isEmpty() && pick(null) != null) {
+      wakeWaiters();
+    }
+  }
+
+  /** Makes {@link #firstCheck} wait for {@code checks} too. */
+  private void awaitChecks(List<Future<Void>> checks) {
+    if (checks.isEmpty()) {
+      return;
+    }
+    Future<Void> previous = checked;
+    Future<Void> these = Future.join(checks).mapEmpty();
+    checked = previous.isComplete() ? these : Future.join(previous, these).mapEmpty();
+  }
+
+  /** Closes the clients of a setup a change replaced, once the exchanges they carry are over. */
+  private void retireClients(Setup old, long graceMs) {
+    retiredClients.add(old);
+    vertx.setTimer(graceMs, t -> {
+      if (retiredClients.remove(old)) {
+        closeClients(old);
+      }
+    });
+  }
+
+  private static Future<Void> closeClients(Setup s) {
+    List<Future<Void>> closing = new ArrayList<>();
+    closing.add(s.http().close());
+    s.loopClients().values().forEach(c -> closing.add(c.close()));
+    return Future.join(closing).mapEmpty();
+  }
+
+  /**
+   * Takes replicas a change dropped out of service: their outstanding requests finish (for at most {@code graceMs}),
+   * then their processes are stopped and their breakers closed.
+   */
+  private void retire(List<Replica> dropped, long graceMs) {
+    if (dropped.isEmpty()) {
+      return;
+    }
+    retiring.addAll(dropped);
+    drainThenStop(dropped, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(graceMs));
+  }
+
+  private void drainThenStop(List<Replica> dropped, long deadlineNanos) {
+    if (closed) {
+      return;
+    }
+    boolean busy = false;
+    for (Replica r : dropped) {
+      busy |= r.outstanding.get() > 0;
+    }
+    if (busy && System.nanoTime() - deadlineNanos < 0) {
+      vertx.setTimer(DRAIN_POLL_MS, t -> drainThenStop(dropped, deadlineNanos));
+      return;
+    }
+    retiring.removeAll(dropped);
+    for (Replica r : dropped) {
+      if (r.process != null && !r.stopping) {
+        r.stopping = true;
+        destroyLater(r.process);
+      }
+      r.breaker.close();
+    }
+  }
+
+  // ---- control ---------------------------------------------------------------------------------------------------
+
+  /** {@code POST …/start} on this node: lifts a stop; a launched server starts its replicas now. */
+  Future<Void> start() {
+    Promise<Void> done = Promise.promise();
+    home.runOnContext(v -> startHere().onComplete(done));
+    return done.future();
+  }
+
+  /** This node stops forwarding (and stops launched processes) until started again. */
   Future<Void> stop() {
     Promise<Void> done = Promise.promise();
-    home.runOnContext(v -> {
-      adminStopped = true;
-      if (spec.launched()) {
-        stopProcesses().onComplete(done);
-      } else {
-        for (Replica r : replicas) {
-          r.bootStartedNanos = 0;
-          r.setState(ReplicaState.STOPPED, null);
-        }
-        done.complete();
-      }
-      wakeWaiters();
-    });
+    home.runOnContext(v -> stopHere().onComplete(done));
     return done.future();
+  }
+
+  private Future<Void> startHere() {
+    if (closed) {
+      return Future.succeededFuture();
+    }
+    lastTrafficNanos = System.nanoTime();
+    if (setup.spec().launched()) {
+      adminStopped = false;
+      launchWanted.set(true);
+      launchMissing();
+      return Future.succeededFuture();
+    }
+    // Checks first, then the stop is lifted: a request that comes meanwhile waits for them (firstCheck) rather than
+    // being told "booting".
+    List<Future<Void>> checks = new ArrayList<>();
+    for (Replica r : replicas) {
+      if (r.state == ReplicaState.STOPPED) {
+        booting(r, null);
+      }
+      if (r.endpoint != null) {
+        checks.add(check(r));
+      }
+    }
+    awaitChecks(checks);
+    adminStopped = false;
+    return Future.join(checks).mapEmpty();
+  }
+
+  private Future<Void> stopHere() {
+    adminStopped = true;
+    Future<Void> done;
+    if (setup.spec().launched()) {
+      done = stopProcesses(List.of(replicas));
+    } else {
+      for (Replica r : replicas) {
+        r.bootStartedNanos = 0;
+        r.setState(ReplicaState.STOPPED, null);
+      }
+      done = Future.succeededFuture();
+    }
+    wakeWaiters();
+    return done;
   }
 
   /** The live state: {@code state} of the server plus one entry per replica. Any thread. */
   JsonObject describe() {
+    boolean launched = setup.spec().launched();
     JsonArray list = new JsonArray();
     boolean ready = false;
     boolean booting = false;
@@ -962,7 +1264,7 @@ final class ServerRuntime {
       if (r.lastError != null) {
         entry.put("reason", r.lastError);
       }
-      if (spec.launched()) {
+      if (launched) {
         Process p = r.process;
         entry.put("pid", p == null ? null : p.pid()).put("restarts", r.restarts);
         if (r.logFile != null) {
@@ -976,7 +1278,7 @@ final class ServerRuntime {
         .put("held", held.get());
   }
 
-  /** Stops checks and processes, fails held requests, closes the client. */
+  /** Stops checks and processes, fails held requests, closes the clients. */
   Future<Void> close() {
     if (closed) {
       return Future.succeededFuture();
@@ -989,16 +1291,21 @@ final class ServerRuntime {
       }
       firstCheck.tryComplete();
       wakeWaiters();
-      Future<Void> stopped = spec.launched() ? stopProcesses() : Future.succeededFuture();
-      stopped.eventually(() -> {
-        for (Replica r : replicas) {
+      List<Replica> all = new ArrayList<>(List.of(replicas));
+      all.addAll(retiring);
+      retiring.clear();
+      stopProcesses(all).eventually(() -> {
+        for (Replica r : all) {
           r.breaker.close();
         }
         List<Future<Void>> closing = new ArrayList<>();
-        closing.add(http.close());
-        loopClients.values().forEach(c -> closing.add(c.close()));
-        return Future.join(closing).mapEmpty();
-      }).onComplete(done);
+        closing.add(closeClients(setup));
+        for (Setup retired : retiredClients) {
+          closing.add(closeClients(retired));
+        }
+        retiredClients.clear();
+        return Future.join(closing);
+      }).<Void>mapEmpty().onComplete(done);
     });
     return done.future();
   }

@@ -29,30 +29,7 @@ import org.junit.jupiter.api.Test;
  * The inference runtime against scriptable fake servers on loopback, one test per failure mode (RELIABILITY §2.3
  * F1–F6) plus both protocols' mapping. No database: runtimes are built from specs directly.
  */
-class InferenceRuntimeTest {
-  private Vertx vertx;
-  private InferenceServers servers;
-  private final List<FakeInferenceServer> fakes = new ArrayList<>();
-
-  @BeforeEach
-  void start() {
-    vertx = Vertx.vertx();
-    servers = new InferenceServers(vertx, null, RuntimeFixture.quick());
-  }
-
-  @AfterEach
-  void stop() {
-    await(servers.close());
-    fakes.forEach(FakeInferenceServer::close);
-    await(vertx.close());
-  }
-
-  private FakeInferenceServer fake() {
-    FakeInferenceServer fake = FakeInferenceServer.start(vertx);
-    fakes.add(fake);
-    return fake;
-  }
-
+class InferenceRuntimeTest extends RuntimeTestBase {
   private ServerRuntime ready(InferenceServerSpec spec) {
     ServerRuntime runtime = servers.runtimeFor(spec);
     await(runtime.firstCheck());

@@ -1,6 +1,7 @@
 package io.flowgate.inference;
 
 import static io.flowgate.inference.RuntimeFixture.await;
+import static io.flowgate.inference.RuntimeFixture.relaunched;
 import static io.flowgate.inference.RuntimeFixture.eventually;
 import static io.flowgate.inference.RuntimeFixture.failure;
 import static io.flowgate.inference.RuntimeFixture.input;
@@ -13,6 +14,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -41,11 +43,11 @@ class LaunchedReplicasTest {
 
   private static InferenceServerSpec launched(int idleStopSeconds, String... args) {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new java.util.ArrayList<>(List.of(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp",
+    List<String> command = new ArrayList<>(List.of(java, "-Xmx64m", "-XX:TieredStopAtLevel=1", "-cp",
         System.getProperty("java.class.path"), FakeInferenceMain.class.getName()));
     command.addAll(List.of(args));
     return new InferenceServerSpec(UUID.randomUUID(), RuntimeFixture.PROFILE, "launched", Protocol.PASSTHROUGH, null,
-        "/predict", null, null, new InferenceServerSpec.Launch(command, 1, idleStopSeconds), 5000, 64, null);
+        "/predict", null, null, new InferenceServerSpec.Launch(command, 1, idleStopSeconds), 5000, 64, false, 0, null);
   }
 
   private static JsonObject replica(ServerRuntime runtime) {
@@ -111,5 +113,34 @@ class LaunchedReplicasTest {
     long pid = replica(runtime).getLong("pid");
     await(servers.close());
     assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).isFalse();
+  }
+
+  @Test
+  void a_new_idle_time_or_replica_count_keeps_the_processes_and_a_new_command_replaces_them() {
+    InferenceServerSpec spec = launched(600, "ready");
+    ServerRuntime runtime = servers.runtimeFor(spec);
+    await(runtime.infer(input("{}"), 30));
+    long first = replica(runtime).getLong("pid");
+
+    InferenceServerSpec two = relaunched(spec, new InferenceServerSpec.Launch(spec.launch().command(), 2, 300));
+    await(servers.apply(two));
+    assertThat(replica(runtime).getLong("pid")).isEqualTo(first);
+    eventually(() -> runtime.describe().getJsonArray("replicas").stream()
+        .allMatch(r -> "ready".equals(((JsonObject) r).getString("state"))), Duration.ofSeconds(30), "two ready");
+    assertThat(replica(runtime).getLong("pid")).isEqualTo(first);
+    long second = runtime.describe().getJsonArray("replicas").getJsonObject(1).getLong("pid");
+
+    List<String> command = new ArrayList<>(two.launch().command());
+    command.add("0");
+    await(servers.apply(relaunched(two, new InferenceServerSpec.Launch(command, 1, 300))));
+    assertThat(runtime.describe().getJsonArray("replicas")).hasSize(1);
+    eventually(() -> runtime.describe().getJsonArray("replicas").stream().map(r -> (JsonObject) r)
+        .allMatch(r -> "ready".equals(r.getString("state")) && r.getLong("pid") != null
+            && r.getLong("pid") != first && r.getLong("pid") != second), Duration.ofSeconds(30), "replaced");
+    for (long old : new long[] {first, second}) {
+      eventually(() -> ProcessHandle.of(old).map(p -> !p.isAlive()).orElse(true), Duration.ofSeconds(10),
+          "old process " + old + " stopped");
+    }
+    assertThat(await(runtime.infer(input("{}"), 10)).output().getString("label")).isEqualTo("setosa");
   }
 }

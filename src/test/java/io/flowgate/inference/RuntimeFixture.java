@@ -32,12 +32,38 @@ final class RuntimeFixture {
 
   static InferenceServerSpec passthrough(List<String> replicas, int timeoutMs, int maxInFlight) {
     return new InferenceServerSpec(UUID.randomUUID(), PROFILE, "fake", Protocol.PASSTHROUGH, null, "/predict", null,
-        replicas, null, timeoutMs, maxInFlight, null);
+        replicas, null, timeoutMs, maxInFlight, false, 0, null);
   }
 
   static InferenceServerSpec oip(List<String> replicas) {
     return new InferenceServerSpec(UUID.randomUUID(), PROFILE, "fake-oip", Protocol.OPEN_INFERENCE_V2, "iris", null,
-        null, replicas, null, 2000, 64, null);
+        null, replicas, null, 2000, 64, false, 0, null);
+  }
+
+  /** {@code spec} after the PATCH {@code body}, one revision later (as the store would return it). */
+  static InferenceServerSpec changed(InferenceServerSpec spec, JsonObject body) {
+    InferenceServerSpec p = spec.patch(body);
+    return new InferenceServerSpec(p.id(), p.profileId(), p.name(), p.protocol(), p.model(), p.predictPath(),
+        p.readyPath(), p.replicas(), p.launch(), p.timeoutMs(), p.maxInFlight(), p.stopped(), spec.revision() + 1,
+        p.createdAt());
+  }
+
+  /**
+   * {@code spec} with other launch settings, one revision later; unchecked, since a test's command carries the test
+   * classpath, longer than a command argument may be in the API.
+   */
+  static InferenceServerSpec relaunched(InferenceServerSpec spec, InferenceServerSpec.Launch launch) {
+    return new InferenceServerSpec(spec.id(), spec.profileId(), spec.name(), spec.protocol(), spec.model(),
+        spec.predictPath(), spec.readyPath(), null, launch, spec.timeoutMs(), spec.maxInFlight(), spec.stopped(),
+        spec.revision() + 1, spec.createdAt());
+  }
+
+  /** {@code spec} after a stop ({@code true}) or start, one revision later. */
+  static InferenceServerSpec stopped(InferenceServerSpec spec, boolean stopped) {
+    InferenceServerSpec s = spec.withStopped(stopped);
+    return new InferenceServerSpec(s.id(), s.profileId(), s.name(), s.protocol(), s.model(), s.predictPath(),
+        s.readyPath(), s.replicas(), s.launch(), s.timeoutMs(), s.maxInFlight(), stopped, spec.revision() + 1,
+        s.createdAt());
   }
 
   static <T> T await(Future<T> future) {

@@ -10,6 +10,7 @@ import io.flowgate.testsupport.TestHttp.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.awaitility.Awaitility;
@@ -278,5 +279,161 @@ class FastModeApiTest {
     assertThat(http.admin("DELETE", "/api/v1/deployments/" + d.getString("id"), null, ADMIN).status())
         .isEqualTo(204);
     assertThat(http.admin("DELETE", "/api/v1/inference-servers/" + id, null, ADMIN).status()).isEqualTo(204);
+  }
+
+  @Test
+  void a_patch_changes_the_settings_and_the_next_request_uses_them() {
+    FakeInferenceServer second = FakeInferenceServer.start(gateway.vertx());
+    try {
+      String id = createServer(server("patched", "passthrough", fake.url()), ADMIN);
+      JsonObject d = fastDeployment(id);
+      assertThat(http.trigger(d.getString("id"), d.getString("api_key"), "{}").status()).isEqualTo(200);
+
+      Reply patched = http.admin("PATCH", "/api/v1/inference-servers/" + id, new JsonObject().put("name", "renamed")
+          .put("replicas", new JsonArray().add(second.url())).put("timeout_ms", 1500).put("max_in_flight", 8), ADMIN);
+      assertThat(patched.status()).as(patched.toString()).isEqualTo(200);
+      JsonObject s = patched.data();
+      assertThat(s.getString("name")).isEqualTo("renamed");
+      assertThat(s.getInteger("timeout_ms")).isEqualTo(1500);
+      assertThat(s.getInteger("max_in_flight")).isEqualTo(8);
+      assertThat(s.getString("protocol")).isEqualTo("passthrough");
+      assertThat(s.getString("state")).isEqualTo("ready");
+      assertThat(s.getJsonArray("replicas")).hasSize(1);
+      assertThat(s.getJsonArray("replicas").getJsonObject(0).getString("url")).isEqualTo(second.url());
+
+      Reply r = http.trigger(d.getString("id"), d.getString("api_key"), "{\"input_data\": {\"n\": 1}}");
+      assertThat(r.status()).as(r.toString()).isEqualTo(200);
+      assertThat(second.predictions()).isEqualTo(1);
+
+      // Another protocol: the readiness path and the request mapping follow it.
+      Reply oip = http.admin("PATCH", "/api/v1/inference-servers/" + id, new JsonObject()
+          .put("protocol", "open_inference_v2").put("model", "iris"), ADMIN);
+      assertThat(oip.status()).as(oip.toString()).isEqualTo(200);
+      assertThat(oip.data().getString("ready_path")).isEqualTo("/v2/health/ready");
+      assertThat(oip.data().getValue("predict_path")).isNull();
+      Reply mapped = http.trigger(d.getString("id"), d.getString("api_key"),
+          "{\"input_data\": {\"features\": [5.1, 3.5, 1.4, 0.2]}}");
+      assertThat(mapped.status()).as(mapped.toString()).isEqualTo(200);
+      assertThat(mapped.data().getJsonObject("output_data").getString("model_name")).isEqualTo("iris");
+
+      Reply read = http.admin("GET", "/api/v1/inference-servers/" + id, null, ADMIN);
+      assertThat(read.data().getString("name")).isEqualTo("renamed");
+      assertThat(read.data().getString("protocol")).isEqualTo("open_inference_v2");
+    } finally {
+      second.close();
+    }
+  }
+
+  @Test
+  void a_patch_changes_launch_settings_and_switches_between_launch_and_replicas() {
+    Reply created = http.admin("POST", "/api/v1/inference-servers", new JsonObject().put("name", "switching")
+        .put("protocol", "passthrough").put("launch", new JsonObject()
+            .put("command", new JsonArray().add("java").add("-version")).put("idle_stop_seconds", 60)), ADMIN);
+    assertThat(created.status()).as(created.toString()).isEqualTo(201);
+    String id = created.data().getString("id");
+
+    Reply more = http.admin("PATCH", "/api/v1/inference-servers/" + id, new JsonObject()
+        .put("launch", new JsonObject().put("replicas", 3).putNull("idle_stop_seconds")), ADMIN);
+    assertThat(more.status()).as(more.toString()).isEqualTo(200);
+    JsonObject launch = more.data().getJsonObject("launch");
+    assertThat(launch.getJsonArray("command")).containsExactly("java", "-version");
+    assertThat(launch.getInteger("replicas")).isEqualTo(3);
+    assertThat(launch.getInteger("idle_stop_seconds")).isEqualTo(600);
+    assertThat(more.data().getJsonArray("replicas")).hasSize(3);
+
+    Reply fixed = http.admin("PATCH", "/api/v1/inference-servers/" + id, new JsonObject()
+        .put("replicas", new JsonArray().add(fake.url())), ADMIN);
+    assertThat(fixed.status()).as(fixed.toString()).isEqualTo(200);
+    assertThat(fixed.data().containsKey("launch")).isFalse();
+    assertThat(fixed.data().getString("state")).isEqualTo("ready");
+    assertThat(fixed.data().getJsonArray("replicas").getJsonObject(0).getString("url")).isEqualTo(fake.url());
+  }
+
+  @Test
+  void bad_patches_are_400_naming_the_field_and_change_nothing() {
+    String id = createServer(server("unpatchable", "passthrough", fake.url()), ADMIN);
+    JsonObject before = http.admin("GET", "/api/v1/inference-servers/" + id, null, ADMIN).data();
+    record Case(JsonObject body, String field) {}
+    Case[] cases = {
+        new Case(new JsonObject().put("replica", new JsonArray().add(fake.url())), "replica"),
+        new Case(new JsonObject().put("replicas", new JsonArray().add("ftp://127.0.0.1/")), "replicas"),
+        new Case(new JsonObject().put("replicas", new JsonArray().add("not a url")), "replicas"),
+        new Case(new JsonObject().put("replicas", new JsonArray()), "replicas"),
+        new Case(new JsonObject().put("replicas", fake.url()), "replicas"),
+        new Case(new JsonObject().putNull("replicas"), "replicas"),
+        new Case(new JsonObject().put("replicas", new JsonArray().add(fake.url())).put("launch", new JsonObject()
+            .put("command", new JsonArray().add("java"))), "replicas"),
+        new Case(new JsonObject().put("launch", new JsonObject().put("replicas", 2)), "launch.command"),
+        new Case(new JsonObject().put("protocol", "grpc"), "protocol"),
+        new Case(new JsonObject().put("protocol", "open_inference_v2"), "model"),
+        new Case(new JsonObject().put("timeout_ms", "fast"), "timeout_ms"),
+        new Case(new JsonObject().put("max_in_flight", 0), "max_in_flight"),
+        new Case(new JsonObject().put("ready_path", "health"), "ready_path"),
+        new Case(new JsonObject().putNull("name"), "name"),
+        new Case(new JsonObject().put("name", 7), "name"),
+        new Case(new JsonObject().put("state", "stopped"), "/stop"),
+        new Case(new JsonObject().put("id", UUID.randomUUID().toString()), "read-only"),
+        new Case(new JsonObject(), "at least one setting"),
+    };
+    for (Case c : cases) {
+      Reply r = http.admin("PATCH", "/api/v1/inference-servers/" + id, c.body(), ADMIN);
+      assertProblem(r, 400, "invalid_request");
+      assertThat(r.json().getString("message")).as(c.body().encode()).contains(c.field());
+    }
+    assertProblem(http.send("PATCH", "/api/v1/inference-servers/" + id, "{\"name\": ", "Authorization",
+        "Bearer " + ADMIN, "Content-Type", "application/json"), 400, "invalid_json");
+    assertProblem(http.send("PATCH", "/api/v1/inference-servers/" + id, "name=x", "Authorization",
+        "Bearer " + ADMIN, "Content-Type", "application/x-www-form-urlencoded"), 415, "unsupported_media_type");
+
+    JsonObject after = http.admin("GET", "/api/v1/inference-servers/" + id, null, ADMIN).data();
+    for (String setting : List.of("name", "protocol", "model", "ready_path", "timeout_ms", "max_in_flight")) {
+      assertThat(after.getValue(setting)).as(setting).isEqualTo(before.getValue(setting));
+    }
+    assertThat(after.getJsonArray("replicas").getJsonObject(0).getString("url")).isEqualTo(fake.url());
+  }
+
+  @Test
+  void patch_start_stop_and_delete_of_an_unknown_server_are_404() {
+    String unknown = UUID.randomUUID().toString();
+    JsonObject body = new JsonObject().put("timeout_ms", 1000);
+    for (String path : List.of(unknown, "not-a-uuid")) {
+      assertProblem(http.admin("PATCH", "/api/v1/inference-servers/" + path, body, ADMIN), 404, "not_found");
+      assertProblem(http.admin("POST", "/api/v1/inference-servers/" + path + "/start", null, ADMIN), 404,
+          "not_found");
+      assertProblem(http.admin("POST", "/api/v1/inference-servers/" + path + "/stop", null, ADMIN), 404,
+          "not_found");
+      assertProblem(http.admin("DELETE", "/api/v1/inference-servers/" + path, null, ADMIN), 404, "not_found");
+    }
+    Reply r = http.admin("PATCH", "/api/v1/inference-servers/" + unknown, body, ADMIN);
+    assertThat(r.json().getString("message")).contains(unknown).contains("GET /api/v1/inference-servers");
+  }
+
+  @Test
+  void a_stopped_server_answers_fast_triggers_503_saying_how_to_start_it() {
+    String id = createServer(server("stoppable", "passthrough", fake.url()), ADMIN);
+    JsonObject d = fastDeployment(id);
+    assertThat(http.trigger(d.getString("id"), d.getString("api_key"), "{}").status()).isEqualTo(200);
+
+    Reply stopped = http.admin("POST", "/api/v1/inference-servers/" + id + "/stop", null, ADMIN);
+    assertThat(stopped.data().getString("desired_state")).isEqualTo("stopped");
+    assertThat(stopped.data().getString("state")).isEqualTo("stopped");
+    int before = fake.predictions();
+    Reply refused = http.trigger(d.getString("id"), d.getString("api_key"), "{}", "X-Wait-For-Ready", "5");
+    assertProblem(refused, 503, "inference_unavailable");
+    assertThat(refused.json().getString("message")).contains("is stopped")
+        .contains("POST /api/v1/inference-servers/" + id + "/start");
+    assertThat(refused.header("Retry-After")).isNotNull();
+    assertThat(fake.predictions()).isEqualTo(before);
+    // Stopped is stored: a read, a PATCH and a repeated stop keep it.
+    assertThat(http.admin("GET", "/api/v1/inference-servers/" + id, null, ADMIN).data().getString("desired_state"))
+        .isEqualTo("stopped");
+    assertThat(http.admin("PATCH", "/api/v1/inference-servers/" + id, new JsonObject().put("timeout_ms", 900),
+        ADMIN).data().getString("state")).isEqualTo("stopped");
+    assertThat(http.admin("POST", "/api/v1/inference-servers/" + id + "/stop", null, ADMIN).status()).isEqualTo(200);
+
+    Reply started = http.admin("POST", "/api/v1/inference-servers/" + id + "/start", null, ADMIN);
+    assertThat(started.data().getString("desired_state")).isEqualTo("started");
+    assertThat(started.data().getString("state")).isEqualTo("ready");
+    assertThat(http.trigger(d.getString("id"), d.getString("api_key"), "{}").status()).isEqualTo(200);
   }
 }

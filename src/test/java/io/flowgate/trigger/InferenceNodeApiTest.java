@@ -10,11 +10,13 @@ import io.flowgate.testsupport.TestHttp.Reply;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -284,11 +286,48 @@ class InferenceNodeApiTest {
   }
 
   @Test
-  void a_deleted_server_fails_the_run_at_the_node() {
+  void deleting_a_server_that_a_runnable_flow_version_calls_is_409_naming_the_flow_and_its_versions() {
+    String serverId = createServer("called-by-flows", "passthrough", fake().url(), ADMIN);
+    String other = createServer("the-other-one", "passthrough", fake().url(), ADMIN);
+    // The node parses the id case-insensitively, so the check must too.
+    JsonObject v1 = flow(calling(serverId.toUpperCase()));
+    String flowId = createFlow(v1, ADMIN);
+
+    Reply current = http.admin("DELETE", "/api/v1/inference-servers/" + serverId, null, ADMIN);
+    assertProblem(current, 409, "conflict");
+    assertThat(current.json().getString("message")).contains(serverId).contains(v1.getString("name"))
+        .contains(flowId).contains("version 1 (current)");
+    assertThat(current.json().getJsonArray("details").getJsonObject(0).getString("flow_id")).isEqualTo(flowId);
+
+    Reply deployed = http.admin("POST", "/api/v1/deployments", new JsonObject().put("flow_id", flowId)
+        .put("name", "pins-v1").put("deployment_type", "server"), ADMIN);
+    assertThat(deployed.status()).as(deployed.toString()).isEqualTo(201);
+    String deploymentId = deployed.data().getString("id");
+    assertThat(http.admin("PUT", "/api/v1/flows/" + flowId, flow(calling(other)), ADMIN).status()).isEqualTo(200);
+    Reply pinned = http.admin("DELETE", "/api/v1/inference-servers/" + serverId, null, ADMIN);
+    assertProblem(pinned, 409, "conflict");
+    assertThat(pinned.json().getString("message")).contains("version 1 (deployed by 'pins-v1')")
+        .doesNotContain("version 2");
+    assertThat(pinned.json().getJsonArray("details").getJsonObject(0).getJsonArray("versions")).containsExactly(1);
+
+    // Once no current or deployed version calls it, the server may go; the old version stays in the history.
+    assertThat(http.admin("POST", "/api/v1/deployments/" + deploymentId + "/redeploy", null, ADMIN).status())
+        .isEqualTo(200);
+    assertThat(http.admin("DELETE", "/api/v1/inference-servers/" + serverId, null, ADMIN).status()).isEqualTo(204);
+  }
+
+  @Test
+  void a_server_deleted_behind_the_control_plane_fails_the_run_at_the_node() throws Exception {
     String serverId = createServer("short-lived", "passthrough", fake().url(), ADMIN);
     Deployed d = deploy(createFlow(flow(calling(serverId)), ADMIN), "server");
     assertThat(trigger(d, new JsonObject()).status()).isEqualTo(200);
-    assertThat(http.admin("DELETE", "/api/v1/inference-servers/" + serverId, null, ADMIN).status()).isEqualTo(204);
+    // The control plane refuses this delete (409); a person with psql does not ask it.
+    gateway.gateway().pool().preparedQuery("DELETE FROM inference_servers WHERE id = $1")
+        .execute(Tuple.of(UUID.fromString(serverId)))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    // The delete reaches the runtime through its change notice.
+    Awaitility.await().atMost(Duration.ofSeconds(2)).pollInterval(Duration.ofMillis(20))
+        .until(() -> trigger(d, new JsonObject()).status() == 500);
     assertThat(failedAt(trigger(d, new JsonObject()), "score")).contains(serverId)
         .contains("does not exist in the flow's profile");
   }
