@@ -323,6 +323,12 @@ final class ServerRuntime {
                   || uf.kind() == UpstreamFailure.Kind.POOL_BUSY || uf.kind() == UpstreamFailure.Kind.CLOSED);
           if (retriable && !retried) {
             Replica other = pick(replica);
+            if (other == null && e instanceof UpstreamFailure uf && uf.kind() == UpstreamFailure.Kind.CLOSED
+                && replica.eligible()) {
+              // A keep-alive connection the replica closed as the request went out (an idle timeout racing the
+              // reuse): with no other replica, the same one is tried again, on another connection.
+              other = replica;
+            }
             // Retry budget (Envoy, SRE book): retries at most 10% of the requests in flight, with a small floor.
             if (other != null && activeRetries.get() < Math.max(MIN_RETRIES, inFlight.get() / 10)) {
               activeRetries.incrementAndGet();

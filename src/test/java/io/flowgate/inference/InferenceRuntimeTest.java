@@ -173,6 +173,14 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   }
 
   @Test
+  void a_connection_closed_before_any_answer_is_tried_again_on_the_only_replica() {
+    FakeInferenceServer fake = fake().mode(Mode.CLOSE_ONCE);
+    ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
+    assertThat(await(runtime.infer(input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
+    assertThat(fake.predictions()).isEqualTo(2);
+  }
+
+  @Test
   void an_answer_that_is_not_json_or_too_large_is_502_inference_error() {
     FakeInferenceServer fake = fake().mode(Mode.NOT_JSON);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));

@@ -36,7 +36,9 @@ public final class FakeInferenceServer implements AutoCloseable {
     /** 200 with a JSON body of {@link #oversizedBytes} bytes. */
     OVERSIZED,
     /** Never answers predictions. */
-    HOLD
+    HOLD,
+    /** Closes the connection on the next prediction without answering (a keep-alive close racing a reuse). */
+    CLOSE_ONCE
   }
 
   private final Vertx vertx;
@@ -169,6 +171,10 @@ public final class FakeInferenceServer implements AutoCloseable {
         vertx.setTimer(20, t -> request.connection().close());
       }
       case HOLD -> held.add(request);
+      case CLOSE_ONCE -> {
+        mode(Mode.READY);
+        request.connection().close();
+      }
       default -> request.response().putHeader("content-type", "application/json")
           .end(oip ? oipAnswer(body) : passthroughAnswer(body));
     }
