@@ -332,7 +332,14 @@ final class ServerRuntime {
             // Retry budget (Envoy, SRE book): retries at most 10% of the requests in flight, with a small floor.
             if (other != null && activeRetries.get() < Math.max(MIN_RETRIES, inFlight.get() / 10)) {
               activeRetries.incrementAndGet();
-              return forward(s, other, body, true).andThen(ar -> activeRetries.decrementAndGet());
+              if (other != replica) {
+                return forward(s, other, body, true).andThen(ar -> activeRetries.decrementAndGet());
+              }
+              // On the same replica, a moment later: the pool has let go of the closed connection by then.
+              Replica same = other;
+              Promise<InferenceResult> again = Promise.promise();
+              vertx.setTimer(1, t -> forward(s, same, body, true).onComplete(again));
+              return again.future().andThen(ar -> activeRetries.decrementAndGet());
             }
           }
           return Future.failedFuture(answer(s.spec(), e));
