@@ -9,6 +9,7 @@ import io.flowgate.deployments.Catalog;
 import io.flowgate.deployments.Declarations;
 import io.flowgate.deployments.DeploymentRepository;
 import io.flowgate.deployments.FlowRepository;
+import io.flowgate.deployments.LastUsedRecorder;
 import io.flowgate.flow.FlowExecutor;
 import io.flowgate.flow.FlowLimits;
 import io.flowgate.flow.NodeServices;
@@ -18,6 +19,7 @@ import io.flowgate.inference.InferenceServerRepository;
 import io.flowgate.inference.InferenceServers;
 import io.flowgate.inference.InferenceSettings;
 import io.flowgate.metrics.GatewayMetrics;
+import io.flowgate.ratelimit.RateLimiter;
 import io.flowgate.runs.IdempotencyStore;
 import io.flowgate.runs.RunHistoryRepository;
 import io.flowgate.runs.RunService;
@@ -25,6 +27,8 @@ import io.flowgate.runs.Runs;
 import io.flowgate.trigger.FastModeHandler;
 import io.flowgate.trigger.FlowRunsHandler;
 import io.flowgate.trigger.TriggerHandler;
+import io.flowgate.usage.UsageRecorder;
+import io.flowgate.usage.UsageRepository;
 import io.flowgate.webhooks.Webhooks;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.DeploymentOptions;
@@ -73,6 +77,8 @@ public final class Gateway {
   private Runs runs;
   private RunHistoryRepository history;
   private InferenceServers inference;
+  private LastUsedRecorder lastUsed;
+  private UsageRecorder usage;
   private Webhooks webhooks;
   private int port;
 
@@ -120,11 +126,17 @@ public final class Gateway {
     NodeTypes nodeTypes = NodeTypes.load(nodeServices);
     FlowExecutor executor = new FlowExecutor(nodeServices);
 
-    Catalog catalog = new Catalog(new ApiKeyRepository(pool), new DeploymentRepository(pool),
-        new FlowRepository(pool), nodeTypes, config.cache().ttl());
     GatewayMetrics metrics = new GatewayMetrics(registry);
+    ApiKeyRepository keyRepository = new ApiKeyRepository(pool);
+    // last_used_at and usage are counted in memory and written in batches: no PostgreSQL write per request.
+    lastUsed = new LastUsedRecorder(vertx, keyRepository);
+    usage = new UsageRecorder(vertx, new UsageRepository(pool), config.node().id(), metrics,
+        config.usage().retention());
+    Catalog catalog = new Catalog(keyRepository, new DeploymentRepository(pool),
+        new FlowRepository(pool), nodeTypes, config.cache().ttl(), lastUsed);
     JsonBodies json = new JsonBodies(config.http().maxJsonDepth(), config.http().maxBodyBytes());
-    history = new RunHistoryRepository(vertx, pool, config.node().id(), config.runs().historyBatchSize());
+    history = new RunHistoryRepository(vertx, pool, config.node().id(), config.runs().historyBatchSize(),
+        usage::runEnded);
 
     return untilReachable(() -> Migrations.migrate(pool), System.nanoTime() + STARTUP_WAIT.toNanos(), 0)
         .compose(applied -> listenForChanges(pgOptions, catalog))
@@ -132,6 +144,8 @@ public final class Gateway {
         .compose(v -> {
           runs = new Runs(vertx, redis, dedicated, pool, executor, history, catalog, config);
           history.start(config.runs().historyFlush());
+          lastUsed.start(config.keys().lastUsedFlush());
+          usage.start(config.usage().flush());
           return runs.start();
         })
         .compose(v -> {
@@ -145,13 +159,15 @@ public final class Gateway {
           port = chosen;
           RunService service = runs.service();
           IdempotencyStore idempotency = new IdempotencyStore(redis, config.redis().keyPrefix(), Duration.ofHours(24));
+          RateLimiter limiter = new RateLimiter(redis, config.redis().keyPrefix(), config.redis().commandTimeout(),
+              metrics);
           TriggerHandler trigger = new TriggerHandler(catalog, service, idempotency, json, metrics,
-              config.http().maxBodyBytes(), new FastModeHandler(inference));
+              config.http().maxBodyBytes(), new FastModeHandler(inference), limiter, usage);
           FlowRunsHandler flowRuns = new FlowRunsHandler(catalog, service);
           int instances = config.http().eventLoops() > 0 ? config.http().eventLoops()
               : Runtime.getRuntime().availableProcessors();
           return vertx.deployVerticle(() -> new GatewayVerticle(config, trigger, flowRuns,
-                  () -> ControlApi.router(vertx, config, pool, nodeTypes, inference),
+                  () -> ControlApi.router(vertx, config, pool, nodeTypes, inference, usage),
                   rc -> dropCachesOnWrite(rc, catalog),
                   this::ready, chosen, registry),
               new DeploymentOptions().setInstances(instances));
@@ -267,6 +283,8 @@ public final class Gateway {
             : webhooks.close().recover(e -> Future.succeededFuture()))
         .compose(v -> runs == null ? Future.succeededFuture() : runs.close().recover(e -> Future.succeededFuture()))
         .compose(v -> history == null ? Future.succeededFuture() : history.close().recover(e -> Future.succeededFuture()))
+        .compose(v -> lastUsed == null ? Future.succeededFuture() : lastUsed.close())
+        .compose(v -> usage == null ? Future.succeededFuture() : usage.close())
         .compose(v -> subscriber == null ? Future.succeededFuture() : subscriber.close().recover(e -> Future.succeededFuture()))
         .compose(v -> http == null ? Future.succeededFuture() : http.close().recover(e -> Future.succeededFuture()))
         .compose(v -> redis == null ? Future.succeededFuture() : redis.close().recover(e -> Future.succeededFuture()))

@@ -25,6 +25,8 @@ import java.util.UUID;
  */
 public final class ConfigLoader {
   static final String DEFAULTS_RESOURCE = "flowgate.yaml";
+  /** The longest overlap a key rotation may give the old key: 30 days. */
+  public static final long MAX_ROTATION_OVERLAP_SECONDS = 30L * 86_400;
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   private ConfigLoader() {
@@ -234,7 +236,13 @@ public final class ConfigLoader {
             (int) r.number("webhooks", "concurrency", 1, 10_000),
             Duration.ofMillis(r.number("webhooks", "relay_block_ms", 10, 60_000)),
             Duration.ofMillis(r.number("webhooks", "relay_claim_idle_ms", 100, 86_400_000)),
-            Duration.ofDays(r.number("webhooks", "log_retention_days", 1, 3650))));
+            Duration.ofDays(r.number("webhooks", "log_retention_days", 1, 3650))),
+        new GatewayConfig.Keys(
+            Duration.ofSeconds(r.number("keys", "rotation_overlap_seconds", 0, MAX_ROTATION_OVERLAP_SECONDS)),
+            Duration.ofMillis(r.number("keys", "last_used_flush_ms", 100, 3_600_000))),
+        new GatewayConfig.Usage(
+            Duration.ofMillis(r.number("usage", "flush_ms", 100, 3_600_000)),
+            Duration.ofDays(r.number("usage", "retention_days", 8, 3650))));
     if (config.runs().heartbeat().compareTo(config.runs().claimIdle()) >= 0) {
       problems.add("runs.heartbeat_ms must be shorter than runs.claim_idle_ms, or live runs would be taken over");
     }

@@ -10,20 +10,27 @@ import java.util.List;
  */
 public record GatewayConfig(
     Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows, Cache cache,
-    Declarations declarations, Logging logging, Inference inference, Webhooks webhooks) {
+    Declarations declarations, Logging logging, Inference inference, Webhooks webhooks, Keys keys, Usage usage) {
 
   /** The configuration without {@code inference} and {@code webhooks} sections: their defaults. */
   public GatewayConfig(Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows,
       Cache cache, Declarations declarations, Logging logging) {
     this(http, admin, node, data, redis, pg, runs, flows, cache, declarations, logging, Inference.defaults(),
-        Webhooks.defaults());
+        Webhooks.defaults(), Keys.defaults(), Usage.defaults());
   }
 
   /** The configuration without a {@code webhooks} section: its defaults. */
   public GatewayConfig(Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows,
       Cache cache, Declarations declarations, Logging logging, Inference inference) {
     this(http, admin, node, data, redis, pg, runs, flows, cache, declarations, logging, inference,
-        Webhooks.defaults());
+        Webhooks.defaults(), Keys.defaults(), Usage.defaults());
+  }
+
+  /** The configuration without {@code keys} and {@code usage} sections: their defaults. */
+  public GatewayConfig(Http http, Admin admin, Node node, Data data, Redis redis, Pg pg, Runs runs, Flows flows,
+      Cache cache, Declarations declarations, Logging logging, Inference inference, Webhooks webhooks) {
+    this(http, admin, node, data, redis, pg, runs, flows, cache, declarations, logging, inference, webhooks,
+        Keys.defaults(), Usage.defaults());
   }
 
   /**
@@ -129,11 +136,30 @@ public record GatewayConfig(
     }
   }
 
+  /**
+   * API keys: how long a rotated key stays valid when the rotation names no {@code overlap_seconds}, and how often
+   * each node writes the {@code last_used_at} it noted.
+   */
+  public record Keys(Duration rotationOverlap, Duration lastUsedFlush) {
+    /** The shipped defaults of {@code conf/flowgate.yaml}. */
+    public static Keys defaults() {
+      return new Keys(Duration.ofDays(1), Duration.ofSeconds(5));
+    }
+  }
+
+  /** Usage reports: how often each node writes the usage it counted, and how long usage is kept. */
+  public record Usage(Duration flush, Duration retention) {
+    /** The shipped defaults of {@code conf/flowgate.yaml}. */
+    public static Usage defaults() {
+      return new Usage(Duration.ofSeconds(10), Duration.ofDays(8));
+    }
+  }
+
   /** A copy with other backends (used by Main once the embedded servers have started, and by tests). */
   public GatewayConfig withBackends(String redisUrl, String pgUrl) {
     return new GatewayConfig(http, admin, node,
         data, new Redis(redisUrl, redis.keyPrefix(), redis.poolSize(), redis.commandTimeout()),
         new Pg(pgUrl, pg.poolSize(), pg.statementTimeout()), runs, flows, cache, declarations, logging,
-        inference, webhooks);
+        inference, webhooks, keys, usage);
   }
 }

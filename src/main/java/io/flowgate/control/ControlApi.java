@@ -13,6 +13,8 @@ import io.flowgate.http.JsonBodies;
 import io.flowgate.http.Problems;
 import io.flowgate.http.RequestContext;
 import io.flowgate.runs.RunHistoryQuery;
+import io.flowgate.usage.UsageRecorder;
+import io.flowgate.usage.UsageRepository;
 import io.flowgate.webhooks.UrlGuard;
 import io.flowgate.webhooks.WebhookDeliveryRepository;
 import io.flowgate.webhooks.WebhookEndpointRepository;
@@ -38,11 +40,13 @@ import io.vertx.sqlclient.Pool;
  *   <li>{@code POST|GET /deployments}, {@code GET|PATCH|DELETE /deployments/{id}},
  *       {@code POST /deployments/{id}/redeploy}, {@code POST|GET /deployments/{id}/api-keys}</li>
  *   <li>{@code GET /deployments/{id}/runs} (recent runs, newest first, paged by cursor)</li>
+ *   <li>{@code GET /deployments/{id}/usage?window=1h|24h|7d} (calls, errors, latency, queued runs; per key)</li>
  *   <li>{@code POST /deployments/{id}/webhook-secret/rotate}, {@code GET /deployments/{id}/webhook-deliveries},
  *       {@code POST /webhook-deliveries/{id}/redeliver}</li>
  *   <li>{@code GET /deployments/{id}/example-code[?format=postman]}, {@code GET /deployments/{id}/openapi.json}
  *       (the integrator's toolkit: snippets, a Postman collection, the deployment's OpenAPI document)</li>
- *   <li>{@code POST|GET /api-keys}, {@code POST /api-keys/{id}/deactivate|activate}, {@code DELETE /api-keys/{id}}</li>
+ *   <li>{@code POST|GET /api-keys}, {@code POST /api-keys/{id}/rotate|deactivate|activate},
+ *       {@code DELETE /api-keys/{id}}</li>
  *   <li>{@code POST|GET /inference-servers}, {@code GET|PATCH|DELETE /inference-servers/{id}},
  *       {@code POST /inference-servers/{id}/start|stop} (stored, so they act on every node)</li>
  * </ul>
@@ -63,6 +67,15 @@ public final class ControlApi {
   /** The control plane; {@code inference} is this node's inference runtime (live states, start/stop). */
   public static Router router(Vertx vertx, GatewayConfig config, Pool pool, NodeTypes nodeTypes,
       InferenceServers inference) {
+    return router(vertx, config, pool, nodeTypes, inference, null);
+  }
+
+  /**
+   * The control plane; {@code usage} is this node's usage counter (written before a usage report is read, so that the
+   * report includes this node's latest calls), or null.
+   */
+  public static Router router(Vertx vertx, GatewayConfig config, Pool pool, NodeTypes nodeTypes,
+      InferenceServers inference, UsageRecorder usage) {
     ProfileRepository profiles = new ProfileRepository(pool);
     FlowRepository flowRepository = new FlowRepository(pool);
     ApiKeyRepository keyRepository = new ApiKeyRepository(pool);
@@ -77,7 +90,9 @@ public final class ControlApi {
     WebhookHandlers webhooks = new WebhookHandlers(new WebhookEndpointRepository(pool),
         new WebhookDeliveryRepository(pool), requests, config.webhooks().secretOverlap());
     InferenceServerHandlers inferenceServers = new InferenceServerHandlers(inferenceRepository, inference, requests);
-    ApiKeyHandlers keys = new ApiKeyHandlers(keyRepository, requests);
+    ApiKeyHandlers keys = new ApiKeyHandlers(keyRepository, requests, config.keys().rotationOverlap());
+    UsageHandlers usageHandlers = new UsageHandlers(deploymentRepository, keyRepository, new UsageRepository(pool),
+        usage);
     ProfileHandlers profileHandlers = new ProfileHandlers(profiles, requests);
     RunHandlers runs = new RunHandlers(deploymentRepository, new RunHistoryQuery(pool));
     IntegrationHandlers integration = new IntegrationHandlers(vertx, config, deploymentRepository, flowRepository,
@@ -104,6 +119,7 @@ public final class ControlApi {
     router.post("/deployments/:id/api-keys").handler(deployments::createKey);
     router.get("/deployments/:id/api-keys").handler(deployments::listKeys);
     router.get("/deployments/:id/runs").handler(runs::list);
+    router.get("/deployments/:id/usage").handler(usageHandlers::get);
     router.post("/deployments/:id/webhook-secret/rotate").handler(webhooks::rotate);
     router.get("/deployments/:id/webhook-deliveries").handler(webhooks::list);
     router.post("/webhook-deliveries/:id/redeliver").handler(webhooks::redeliver);
@@ -112,6 +128,7 @@ public final class ControlApi {
 
     router.post("/api-keys").handler(keys::create);
     router.get("/api-keys").handler(keys::list);
+    router.post("/api-keys/:id/rotate").handler(keys::rotate);
     router.post("/api-keys/:id/deactivate").handler(keys::deactivate);
     router.post("/api-keys/:id/activate").handler(keys::activate);
     router.delete("/api-keys/:id").handler(keys::delete);

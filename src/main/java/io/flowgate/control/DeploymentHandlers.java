@@ -112,15 +112,17 @@ final class DeploymentHandlers {
     });
   }
 
-  /** {@code POST /deployments/{id}/api-keys} {@code {"name"?}} → 201 with the new key, shown once. */
+  /**
+   * {@code POST /deployments/{id}/api-keys} {@code {"name"?, "expires_at"?}} → 201 with the new key, shown once.
+   */
   void createKey(RoutingContext rc) {
     ControlRequests.reply(rc, 201, () -> {
       UUID id = ControlRequests.pathId(rc, "id", "deployment");
       UUID profileId = Caller.of(rc).profileId();
       JsonObject body = requests.body(rc, "the key");
-      ControlRequests.onlyFields(body, List.of("name"));
+      ControlRequests.onlyFields(body, List.of("name", "expires_at"));
       String name = ControlRequests.optionalString(body, "name", MAX_KEY_NAME);
-      return keys.createForDeployment(profileId, id, name).map(NewApiKey::toJson);
+      return keys.createForDeployment(profileId, id, name, ApiKeyHandlers.expiresAt(body)).map(NewApiKey::toJson);
     });
   }
 

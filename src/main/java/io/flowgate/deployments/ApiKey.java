@@ -6,10 +6,12 @@ import java.util.UUID;
 
 /**
  * A stored API key: its SHA-256 hash and masked form, never the key itself. {@code deploymentId} is null for a
- * profile-wide key. Immutable; any thread.
+ * profile-wide key; {@code expiresAt} null for a key that does not expire; {@code replacedBy} the key a rotation made
+ * to replace this one (whose {@code expiresAt} then ends the overlap). {@code lastUsedAt} is kept to the minute.
+ * Immutable; any thread.
  */
 public record ApiKey(UUID id, UUID profileId, UUID deploymentId, byte[] hash, String masked, String name,
-    boolean active, Instant expiresAt, Instant createdAt, Instant lastUsedAt) {
+    boolean active, Instant expiresAt, Instant createdAt, Instant lastUsedAt, UUID replacedBy) {
 
   /** Whether the key may be used at {@code now}: active and not expired. */
   public boolean usableAt(Instant now) {
@@ -33,6 +35,7 @@ public record ApiKey(UUID id, UUID profileId, UUID deploymentId, byte[] hash, St
         .put("active", active)
         .put("expires_at", expiresAt == null ? null : expiresAt.toString())
         .put("created_at", createdAt == null ? null : createdAt.toString())
-        .put("last_used_at", lastUsedAt == null ? null : lastUsedAt.toString());
+        .put("last_used_at", lastUsedAt == null ? null : lastUsedAt.toString())
+        .put("replaced_by", replacedBy == null ? null : replacedBy.toString());
   }
 }

@@ -35,6 +35,7 @@ public final class Catalog {
   private final FlowRepository flows;
   private final NodeTypes nodeTypes;
   private final long ttlNanos;
+  private final LastUsedRecorder lastUsed;
   private final Map<ByteBuffer, Entry<ApiKey>> keyByHash = new ConcurrentHashMap<>();
   private final Map<ByteBuffer, Long> unknownKeys = new ConcurrentHashMap<>();
   private final Map<UUID, Entry<Deployment>> deploymentById = new ConcurrentHashMap<>();
@@ -44,6 +45,13 @@ public final class Catalog {
 
   public Catalog(ApiKeyRepository keys, DeploymentRepository deployments, FlowRepository flows, NodeTypes nodeTypes,
       Duration ttl) {
+    this(keys, deployments, flows, nodeTypes, ttl, null);
+  }
+
+  /** With {@code lastUsed} (may be null) told of every key that authenticates. */
+  public Catalog(ApiKeyRepository keys, DeploymentRepository deployments, FlowRepository flows, NodeTypes nodeTypes,
+      Duration ttl, LastUsedRecorder lastUsed) {
+    this.lastUsed = lastUsed;
     this.keys = keys;
     this.deployments = deployments;
     this.flows = flows;
@@ -118,13 +126,21 @@ public final class Catalog {
         });
   }
 
-  private static Future<ApiKey> checkUsable(ApiKey key, byte[] hash) {
+  private Future<ApiKey> checkUsable(ApiKey key, byte[] hash) {
     if (!ApiKeys.sameHash(key.hash(), hash)) {
       return Future.failedFuture(invalidKey());
     }
-    if (!key.usableAt(Instant.now())) {
+    if (!key.active()) {
       return Future.failedFuture(new GatewayException(ErrorCode.API_KEY_INACTIVE,
-          "This API key is deactivated or expired; activate it or create a new one in the control plane."));
+          "This API key is deactivated; activate it or create a new one in the control plane."));
+    }
+    if (!key.usableAt(Instant.now())) {
+      return Future.failedFuture(new GatewayException(ErrorCode.API_KEY_INACTIVE, key.replacedBy() != null
+          ? "This API key was rotated and its overlap ended at " + key.expiresAt() + "; use the key that replaced it."
+          : "This API key expired at " + key.expiresAt() + "; create a new one in the control plane."));
+    }
+    if (lastUsed != null) {
+      lastUsed.touch(key.id());
     }
     return Future.succeededFuture(key);
   }

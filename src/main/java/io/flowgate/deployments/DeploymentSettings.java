@@ -73,8 +73,8 @@ public final class DeploymentSettings {
       }
       try {
         values.put(field, parseField(field, raw));
-      } catch (BadUrl e) {
-        problems.add(problem(URL_FIELD, e.getMessage()));
+      } catch (BadField e) {
+        problems.add(problem(e.field, e.getMessage()));
       } catch (IllegalArgumentException e) {
         problems.add(problem(field, e.getMessage()));
       }
@@ -154,7 +154,7 @@ public final class DeploymentSettings {
         return (int) d;
       }
     }
-    throw new IllegalArgumentException("\"" + field + "\" must be a whole number from " + min + " to " + max
+    throw new BadField(field, "\"" + field + "\" must be a whole number from " + min + " to " + max
         + "; got " + describe(raw) + ".");
   }
 
@@ -165,14 +165,15 @@ public final class DeploymentSettings {
     }
     for (String key : o.fieldNames()) {
       if (!key.equals("requests_per_second") && !key.equals("burst")) {
-        throw new IllegalArgumentException("\"rate_limit." + key + "\" is not a setting; use requests_per_second "
-            + "and burst.");
+        throw new BadField("rate_limit." + key, "\"rate_limit." + key + "\" is not a setting; use "
+            + "requests_per_second and burst.");
       }
     }
     Object rps = o.getValue("requests_per_second");
     if (!(rps instanceof Number n) || !(n.doubleValue() > 0) || n.doubleValue() > 1_000_000) {
-      throw new IllegalArgumentException("\"rate_limit.requests_per_second\" must be a number above 0 and at most "
-          + "1000000.");
+      throw new BadField("rate_limit.requests_per_second", "\"rate_limit.requests_per_second\" must be a number "
+          + "above 0 and at most 1000000 (requests each API key may make per second); got " + describe(rps)
+          + ". To lift the limit, set \"rate_limit\" to null.");
     }
     int burst;
     if (o.getValue("burst") == null) {
@@ -233,10 +234,20 @@ public final class DeploymentSettings {
     return new JsonObject().put("method", "webhook").put("url", url).put("events", events);
   }
 
-  /** A callback URL that is malformed (reported under {@code notification.url}). */
-  private static final class BadUrl extends IllegalArgumentException {
-    BadUrl(String message) {
+  /** A problem with a member nested in (or named differently from) the top-level field being parsed. */
+  private static class BadField extends IllegalArgumentException {
+    final String field;
+
+    BadField(String field, String message) {
       super(message);
+      this.field = field;
+    }
+  }
+
+  /** A callback URL that is malformed (reported under {@code notification.url}). */
+  private static final class BadUrl extends BadField {
+    BadUrl(String message) {
+      super(URL_FIELD, message);
     }
   }
 

@@ -66,7 +66,8 @@ final class Rows {
         row.getBoolean("active"),
         instant(row, "expires_at"),
         instant(row, "created_at"),
-        instant(row, "last_used_at"));
+        instant(row, "last_used_at"),
+        row.getUUID("replaced_by"));
   }
 
   static StoredFlow flow(Row row) {

@@ -30,7 +30,17 @@ public final class GatewayMetrics {
   /** Age in seconds of the oldest waiting delivery. */
   public static final String WEBHOOK_QUEUE_AGE = "flowgate.webhooks.queue.age";
 
+  /** Rate-limit decisions of triggers of rate-limited deployments, by result: allowed, limited, unavailable. */
+  public static final String RATE_LIMIT_DECISIONS = "flowgate.ratelimit.decisions";
+  /** Queued (or background) runs: from acceptance to the start of execution, by mode and type. */
+  public static final String RUN_QUEUE_WAIT = "flowgate.runs.queue.wait";
+  /** Queued (or background) runs: from the start of execution to the end, by mode and type. */
+  public static final String RUN_EXECUTION = "flowgate.runs.execution";
+
   private final MeterRegistry registry;
+  private final Map<String, Counter> rateLimitDecisions = new ConcurrentHashMap<>();
+  private final Map<String, Timer> runQueueWait = new ConcurrentHashMap<>();
+  private final Map<String, Timer> runExecution = new ConcurrentHashMap<>();
   private final Map<TimerKey, Timer> triggerTimers = new ConcurrentHashMap<>();
   private final Map<String, Counter> webhookAttempts = new ConcurrentHashMap<>();
   private final Map<String, Counter> webhookDeliveries = new ConcurrentHashMap<>();
@@ -67,6 +77,30 @@ public final class GatewayMetrics {
   public void webhookQueue(long pending, double oldestSeconds) {
     webhookPending.set(pending);
     webhookOldest.set(oldestSeconds);
+  }
+
+  /** Counts one rate-limit decision; {@code result} is allowed, limited or unavailable (Redis did not answer). */
+  public void rateLimitDecision(String result) {
+    Counter counter = rateLimitDecisions.get(result);
+    if (counter == null) {
+      counter = rateLimitDecisions.computeIfAbsent(result, r -> Counter.builder(RATE_LIMIT_DECISIONS)
+          .description("Rate-limit decisions of triggers").tag("result", r).register(registry));
+    }
+    counter.increment();
+  }
+
+  /**
+   * Records the timings of a run that ended after waiting in the queue (or in the background): {@code mode} sync or
+   * async, {@code type} api or server.
+   */
+  public void runTimings(String mode, String type, Duration queueWait, Duration execution) {
+    String key = mode + '/' + type;
+    runQueueWait.computeIfAbsent(key, k -> Timer.builder(RUN_QUEUE_WAIT)
+        .description("Runs, from acceptance to the start of execution").tag("mode", mode).tag("type", type)
+        .publishPercentileHistogram().register(registry)).record(queueWait);
+    runExecution.computeIfAbsent(key, k -> Timer.builder(RUN_EXECUTION)
+        .description("Runs, from the start of execution to the end").tag("mode", mode).tag("type", type)
+        .publishPercentileHistogram().register(registry)).record(execution);
   }
 
   /** Records one trigger. {@code outcome} is "ok" or an error code. */

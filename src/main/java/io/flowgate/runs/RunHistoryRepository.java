@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,12 +61,19 @@ public final class RunHistoryRepository {
       System.nanoTime() - 20_000_000_000L);
   private long timerId = -1;
   private final AtomicBoolean flushing = new AtomicBoolean();
+  private final Consumer<Run> ended;
 
   public RunHistoryRepository(Vertx vertx, Pool pool, String nodeId, int batchSize) {
+    this(vertx, pool, nodeId, batchSize, null);
+  }
+
+  /** With {@code ended} (may be null) told of every ended run this node records, as it is recorded. */
+  public RunHistoryRepository(Vertx vertx, Pool pool, String nodeId, int batchSize, Consumer<Run> ended) {
     this.vertx = vertx;
     this.pool = pool;
     this.nodeId = nodeId;
     this.batchSize = batchSize;
+    this.ended = ended;
   }
 
   /** Starts the periodic flush. */
@@ -86,6 +94,9 @@ public final class RunHistoryRepository {
       }
     }
     pending.add(run);
+    if (ended != null && run.status().terminal()) {
+      ended.accept(run);
+    }
   }
 
   /** Writes what is queued; completes when written (or failed, rows kept). */

@@ -2,6 +2,7 @@ package io.flowgate.runs;
 
 import io.flowgate.ErrorCode;
 import io.flowgate.GatewayException;
+import io.flowgate.backends.LuaScript;
 import io.flowgate.webhooks.WebhookEvents;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;

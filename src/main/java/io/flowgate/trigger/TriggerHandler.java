@@ -14,10 +14,13 @@ import io.flowgate.http.RequestContext;
 import io.flowgate.http.Responses;
 import io.flowgate.metrics.GatewayMetrics;
 import io.flowgate.http.RequestIds;
+import io.flowgate.ratelimit.RateLimit;
+import io.flowgate.ratelimit.RateLimiter;
 import io.flowgate.runs.IdempotencyStore;
 import io.flowgate.runs.Run;
 import io.flowgate.runs.RunService;
 import io.flowgate.runs.RunView;
+import io.flowgate.usage.UsageRecorder;
 import io.flowgate.webhooks.WebhookEvents;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -38,6 +41,7 @@ import java.util.UUID;
 public final class TriggerHandler implements Handler<RoutingContext> {
   static final CharSequence X_API_KEY = HttpHeaders.createOptimized("X-API-Key");
   private static final String DEPLOYMENT = "fg.deployment";
+  private static final String KEY_ID = "fg.key";
   private static final CharSequence IDEMPOTENCY_KEY = HttpHeaders.createOptimized("Idempotency-Key");
   private static final CharSequence PREFERENCE_APPLIED = HttpHeaders.createOptimized("Preference-Applied");
 
@@ -48,16 +52,25 @@ public final class TriggerHandler implements Handler<RoutingContext> {
   private final GatewayMetrics metrics;
   private final int defaultMaxBody;
   private final FastModeHandler fast;
+  private final RateLimiter limiter;
+  private final UsageRecorder usage;
 
+  /** Without Fast Mode, rate limiter or usage counting (deployments with a {@code rate_limit} get 503). */
   public TriggerHandler(Catalog catalog, RunService runs, IdempotencyStore idempotency, JsonBodies json,
       GatewayMetrics metrics, int defaultMaxBody) {
-    this(catalog, runs, idempotency, json, metrics, defaultMaxBody, null);
+    this(catalog, runs, idempotency, json, metrics, defaultMaxBody, null, null, null);
   }
 
-  /** With {@code fast} null, fast-mode deployments are refused with 503. */
+  /**
+   * With {@code fast} null, fast-mode deployments are refused with 503; with {@code limiter} null, so are deployments
+   * that have a {@code rate_limit} (their limit cannot be kept); with {@code usage} null, calls are not counted for
+   * usage reports.
+   */
   public TriggerHandler(Catalog catalog, RunService runs, IdempotencyStore idempotency, JsonBodies json,
-      GatewayMetrics metrics, int defaultMaxBody, FastModeHandler fast) {
+      GatewayMetrics metrics, int defaultMaxBody, FastModeHandler fast, RateLimiter limiter, UsageRecorder usage) {
     this.fast = fast;
+    this.limiter = limiter;
+    this.usage = usage;
     this.catalog = catalog;
     this.runs = runs;
     this.idempotency = idempotency;
@@ -80,9 +93,14 @@ public final class TriggerHandler implements Handler<RoutingContext> {
     RequestContext ctx = RequestContext.of(rc);
     rc.addBodyEndHandler(v -> {
       Deployment d = rc.get(DEPLOYMENT);
-      String outcome = rc.response().getStatusCode() < 400 ? "ok" : rc.get(ErrorHandler.OUTCOME, "error");
+      boolean ok = rc.response().getStatusCode() < 400;
+      String outcome = ok ? "ok" : rc.get(ErrorHandler.OUTCOME, "error");
       metrics.triggerDone(d == null ? "none" : d.executionMode().wire(), d == null ? "none"
           : d.deploymentType().wire(), outcome, ctx.startNanos());
+      // Usage counts the calls that reached a deployment with a valid key (the owner's traffic, not strangers').
+      if (usage != null && d != null) {
+        usage.call(d.id(), rc.get(KEY_ID), ok ? null : outcome, System.nanoTime() - ctx.startNanos());
+      }
     });
     UUID deploymentId = parseUuid(rc.pathParam("deployment_id"));
     String apiKey = request.getHeader(X_API_KEY);
@@ -90,15 +108,48 @@ public final class TriggerHandler implements Handler<RoutingContext> {
         ? catalog.authenticate(apiKey).compose(k -> Future.failedFuture(Catalog.deploymentNotFound()))
         : catalog.authorize(apiKey, deploymentId);
     target
-        .compose(t -> readInput(rc, t))
+        .compose(t -> {
+          Future<Catalog.Target> admitted = admit(rc, t);
+          // Without a rate limit there is nothing to wait for: no extra Future on the hot path.
+          return admitted == null ? readInput(rc, t) : admitted.compose(x -> readInput(rc, x));
+        })
         .compose(call -> dispatch(rc, call))
         .onFailure(rc::fail);
+  }
+
+  /**
+   * Notes the deployment and key for the metrics and usage, then takes the call from the key's rate budget when the
+   * deployment has a {@code rate_limit} (one Redis round trip). Every answer of a limited deployment carries
+   * {@code RateLimit-*} headers; over the limit it is 429 {@code rate_limited} with {@code Retry-After}. Null when
+   * the deployment has no limit: admitted, nothing to wait for.
+   */
+  private Future<Catalog.Target> admit(RoutingContext rc, Catalog.Target target) {
+    Deployment d = target.deployment();
+    rc.put(DEPLOYMENT, d);
+    rc.put(KEY_ID, target.key().id());
+    RateLimit limit = d.rateLimit() == null ? null : RateLimit.of(d.rateLimit());
+    if (limit == null) {
+      return null;
+    }
+    if (limiter == null) {
+      return Future.failedFuture(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
+          "This gateway cannot keep rate limits; remove the deployment's rate_limit or retry later.", 60));
+    }
+    return limiter.acquire(d.id(), target.key().id(), limit).compose(decision -> {
+      RateLimitHeaders.put(rc.response(), decision);
+      if (decision.allowed()) {
+        return Future.succeededFuture(target);
+      }
+      long retry = decision.retryAfterSeconds();
+      return Future.failedFuture(GatewayException.retryAfter(ErrorCode.RATE_LIMITED, "This API key is over its rate "
+          + "limit on this deployment (" + RateLimitHeaders.describe(limit) + "); retry in " + retry + " second"
+          + (retry == 1 ? "" : "s") + ", or ask for a higher rate_limit.", (int) Math.min(Integer.MAX_VALUE, retry)));
+    });
   }
 
   private Future<Call> readInput(RoutingContext rc, Catalog.Target target) {
     HttpServerRequest request = rc.request();
     Deployment deployment = target.deployment();
-    rc.put(DEPLOYMENT, deployment);
     if (!acceptableContentType(request)) {
       return Future.failedFuture(new GatewayException(ErrorCode.UNSUPPORTED_MEDIA_TYPE,
           "Send the body as JSON with the header Content-Type: application/json."));

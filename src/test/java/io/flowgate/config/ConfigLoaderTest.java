@@ -48,6 +48,26 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void keys_and_usage_take_their_defaults_and_refuse_a_retention_shorter_than_the_longest_window() throws Exception {
+    GatewayConfig defaults = ConfigLoader.load(null, Map.of());
+    assertThat(defaults.keys()).isEqualTo(GatewayConfig.Keys.defaults());
+    assertThat(defaults.keys().rotationOverlap()).isEqualTo(Duration.ofDays(1));
+    assertThat(defaults.usage()).isEqualTo(GatewayConfig.Usage.defaults());
+
+    GatewayConfig set = ConfigLoader.load(null, Map.of("FLOWGATE_KEYS_ROTATION_OVERLAP_SECONDS", "0",
+        "FLOWGATE_KEYS_LAST_USED_FLUSH_MS", "250", "FLOWGATE_USAGE_FLUSH_MS", "1000"));
+    assertThat(set.keys().rotationOverlap()).isZero();
+    assertThat(set.keys().lastUsedFlush()).isEqualTo(Duration.ofMillis(250));
+    assertThat(set.usage().flush()).isEqualTo(Duration.ofSeconds(1));
+
+    assertThatThrownBy(() -> ConfigLoader.load(null, Map.of("FLOWGATE_USAGE_RETENTION_DAYS", "7",
+        "FLOWGATE_KEYS_ROTATION_OVERLAP_SECONDS", "2592001")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("FLOWGATE_USAGE_RETENTION_DAYS")
+        .hasMessageContaining("FLOWGATE_KEYS_ROTATION_OVERLAP_SECONDS");
+  }
+
+  @Test
   void webhooks_default_to_the_guard_on_and_a_svix_like_schedule_and_take_a_schedule_from_the_environment()
       throws Exception {
     GatewayConfig.Webhooks defaults = ConfigLoader.load(null, Map.of()).webhooks();

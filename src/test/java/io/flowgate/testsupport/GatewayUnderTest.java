@@ -100,6 +100,15 @@ public final class GatewayUnderTest implements AutoCloseable {
     return Path.of("conf/declarations").toAbsolutePath();
   }
 
+  /** Closes each gateway that was started (nulls are skipped), last first. */
+  public static void closeAll(GatewayUnderTest... gateways) {
+    for (int i = gateways.length - 1; i >= 0; i--) {
+      if (gateways[i] != null) {
+        gateways[i].close();
+      }
+    }
+  }
+
   @Override
   public void close() {
     try {

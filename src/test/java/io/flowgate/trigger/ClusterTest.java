@@ -59,12 +59,7 @@ class ClusterTest {
 
   @AfterAll
   void stop() {
-    if (b != null) {
-      b.close();
-    }
-    if (a != null) {
-      a.close();
-    }
+    GatewayUnderTest.closeAll(a, b);
   }
 
   @Test

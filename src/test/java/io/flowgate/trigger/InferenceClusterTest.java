@@ -47,12 +47,7 @@ class InferenceClusterTest {
       first.close();
       second.close();
     }
-    if (b != null) {
-      b.close();
-    }
-    if (a != null) {
-      a.close();
-    }
+    GatewayUnderTest.closeAll(a, b);
   }
 
   /** A server on {@code url} and a fast deployment on it, made through node a: {server id, deployment id, key}. */

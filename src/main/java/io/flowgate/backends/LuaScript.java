@@ -1,4 +1,4 @@
-package io.flowgate.runs;
+package io.flowgate.backends;
 
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -16,17 +16,17 @@ import java.util.List;
  * A Lua script run with EVALSHA (one round trip, atomic on the server), falling back to EVAL when the server does
  * not know it yet (first use, or after a Redis restart). Thread-safe.
  */
-final class LuaScript {
+public final class LuaScript {
   private final String source;
   private final String sha;
 
-  LuaScript(String source) {
+  public LuaScript(String source) {
     this.source = source;
     this.sha = sha1(source);
   }
 
   /** Runs the script; each argument is a String or, to pass bytes without a String copy, a Buffer. */
-  Future<Response> run(Redis redis, List<String> keys, List<?> args) {
+  public Future<Response> run(Redis redis, List<String> keys, List<?> args) {
     return redis.send(request(Command.EVALSHA, sha, keys, args)).recover(e -> {
       if (e.getMessage() != null && e.getMessage().startsWith("NOSCRIPT")) {
         return redis.send(request(Command.EVAL, source, keys, args));

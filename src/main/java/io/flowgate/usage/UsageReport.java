@@ -1,0 +1,86 @@
+package io.flowgate.usage;
+
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * The usage of one deployment over a window: per API key and in total, calls, errors by code, latency percentiles
+ * and the last call; and, for its queued runs, how long they waited and how long they executed. Immutable; any
+ * thread.
+ */
+public record UsageReport(UUID deploymentId, UsageWindow window, Instant from, Instant to, List<KeyUsage> keys,
+    RunUsage runs) {
+
+  /** The calls made with one key. */
+  public record KeyUsage(UUID keyId, long calls, Map<String, Long> errors, long[] latency, double latencySumMs,
+      Instant lastCall) {}
+
+  /** The queued runs that ended in the window. */
+  public record RunUsage(long runs, long[] queueWait, double queueWaitSumMs, long[] execution,
+      double executionSumMs) {}
+
+  /**
+   * The wire form. {@code describeKey} gives the members that show a key (its masked form and name) for an id, or
+   * null for a key that no longer exists.
+   */
+  public JsonObject toJson(Function<UUID, JsonObject> describeKey) {
+    long calls = 0;
+    double latencySum = 0;
+    Map<String, Long> errors = new TreeMap<>();
+    long[] latency = new long[LatencyHistogram.BUCKETS];
+    Instant lastCall = null;
+    JsonArray perKey = new JsonArray();
+    for (KeyUsage k : keys) {
+      calls += k.calls();
+      latencySum += k.latencySumMs();
+      k.errors().forEach((code, n) -> errors.merge(code, n, Long::sum));
+      for (int i = 0; i < k.latency().length && i < latency.length; i++) {
+        latency[i] += k.latency()[i];
+      }
+      if (k.lastCall() != null && (lastCall == null || k.lastCall().isAfter(lastCall))) {
+        lastCall = k.lastCall();
+      }
+      JsonObject described = describeKey.apply(k.keyId());
+      JsonObject entry = new JsonObject().put("api_key_id", k.keyId().toString())
+          .put("key", described == null ? null : described.getValue("key"))
+          .put("name", described == null ? null : described.getValue("name"));
+      perKey.add(calls(entry, k.calls(), k.errors(), k.latency(), k.latencySumMs(), k.lastCall()));
+    }
+    JsonObject json = new JsonObject()
+        .put("deployment_id", deploymentId.toString())
+        .put("window", window.wire())
+        .put("from", from.toString())
+        .put("to", to.toString());
+    calls(json, calls, errors, latency, latencySum, lastCall);
+    json.put("queued_runs", new JsonObject()
+        .put("runs", runs.runs())
+        .put("queue_wait_ms", summary(runs.queueWait(), runs.queueWaitSumMs(), runs.runs()))
+        .put("execution_ms", summary(runs.execution(), runs.executionSumMs(), runs.runs())));
+    return json.put("keys", perKey);
+  }
+
+  private static JsonObject calls(JsonObject into, long calls, Map<String, Long> errors, long[] latency,
+      double latencySum, Instant lastCall) {
+    long errorCount = errors.values().stream().mapToLong(Long::longValue).sum();
+    return into.put("calls", calls)
+        .put("errors", errorCount)
+        .put("errors_by_code", new JsonObject(new TreeMap<String, Object>(errors)))
+        .put("latency_ms", summary(latency, latencySum, calls))
+        .put("last_call_at", lastCall == null ? null : lastCall.toString());
+  }
+
+  /** p50/p95/p99 from the buckets, the mean from the exact sum; all null when nothing was counted. */
+  private static JsonObject summary(long[] buckets, double sum, long count) {
+    return new JsonObject()
+        .put("p50", LatencyHistogram.percentile(buckets, 0.50))
+        .put("p95", LatencyHistogram.percentile(buckets, 0.95))
+        .put("p99", LatencyHistogram.percentile(buckets, 0.99))
+        .put("mean", count == 0 ? null : Math.round(sum / count * 1000) / 1000.0);
+  }
+}
