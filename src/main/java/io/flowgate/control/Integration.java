@@ -13,9 +13,11 @@ import java.util.UUID;
  * @param testData the API Input node's {@code test_data} ({@code {}} when it has none or the deployment has no flow)
  * @param inputSchema the API Input node's JSON Schema of {@code input_data} (an object or a boolean), or null
  * @param timeoutSeconds the run timeout that applies (the deployment's, else the gateway default)
+ * @param rateLimited whether the deployment has a {@code rate_limit} (only then can a trigger answer 429)
  */
 record Integration(UUID deploymentId, String name, ExecutionMode mode, DeploymentType type, Integer flowVersion,
-    String baseUrl, String maskedKey, JsonObject testData, Object inputSchema, int timeoutSeconds) {
+    String baseUrl, String maskedKey, JsonObject testData, Object inputSchema, int timeoutSeconds,
+    boolean rateLimited) {
 
   /** Stands in for the key in generated code when the deployment has no usable key. */
   static final String KEY_PLACEHOLDER = "<your sk-... API key>";

@@ -148,7 +148,7 @@ public final class IntegrationHandlers {
             : (int) config.runs().defaultTimeout().toSeconds();
         return new Integration(d.id(), d.name(), d.executionMode(), d.deploymentType(), d.flowVersion(), baseUrl,
             key == null ? null : key.masked(), testData instanceof JsonObject t ? t : new JsonObject(),
-            input.getValue("schema"), timeout);
+            input.getValue("schema"), timeout, d.rateLimit() != null);
       });
     });
   }

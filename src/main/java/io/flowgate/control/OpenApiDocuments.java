@@ -88,6 +88,9 @@ final class OpenApiDocuments {
     for (String status : dropped(d.mode())) {
       responses.remove(status);
     }
+    if (!d.rateLimited()) {
+      responses.remove("429");
+    }
     trigger.put("description", describe(d));
 
     JsonObject paths = new JsonObject().put(d.triggerPath(), new JsonObject().put("post", trigger));

@@ -20,7 +20,7 @@ class ExampleCodeTest {
 
   private static Integration deployment(ExecutionMode mode, JsonObject testData, String key) {
     return new Integration(ID, "Chat Workflow", mode, DeploymentType.API, 1, "https://backend.example.com", key,
-        testData, null, 3600);
+        testData, null, 3600, false);
   }
 
   @Test

@@ -2,8 +2,11 @@ package io.flowgate.control;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flowgate.deployments.DeploymentType;
+import io.flowgate.deployments.ExecutionMode;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class OpenApiDocumentsTest {
@@ -50,5 +53,19 @@ class OpenApiDocumentsTest {
     assertThat(OpenApiDocuments.wholeFor("https://api.example.com").getJsonArray("servers"))
         .containsExactly(new JsonObject().put("url", "https://api.example.com"));
     assertThat(OpenApiDocuments.whole().containsKey("servers")).isFalse();
+  }
+
+  @Test
+  void a_deployment_without_a_rate_limit_is_not_documented_as_answering_429() {
+    UUID id = UUID.randomUUID();
+    String path = "/node/deployment-trigger/" + id + "/";
+    for (boolean limited : new boolean[] {false, true}) {
+      Integration d = new Integration(id, "d", ExecutionMode.SYNC, DeploymentType.SERVER, 1, "https://api.example.com",
+          null, new JsonObject(), null, 60, limited);
+      JsonObject responses = OpenApiDocuments.deployment(d).getJsonObject("paths").getJsonObject(path)
+          .getJsonObject("post").getJsonObject("responses");
+      assertThat(responses.containsKey("429")).isEqualTo(limited);
+      assertThat(responses.containsKey("200")).isTrue();
+    }
   }
 }
