@@ -53,6 +53,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -211,10 +212,20 @@ public final class Gateway {
           catalog.clear();
           return Math.min(5_000L, 100L << Math.min(retries, 6));
         });
-    subscriber.channel("flowgate_changes").handler(payload -> {
-      catalog.onChange(payload);
-      inference.onChange(payload);
-    });
+    AtomicBoolean listening = new AtomicBoolean();
+    subscriber.channel("flowgate_changes")
+        .subscribeHandler(v -> {
+          if (listening.getAndSet(true)) {
+            // Listening again after a reconnect: whatever changed while notices could not arrive is read afresh,
+            // including what was cached between the disconnect and now.
+            catalog.clear();
+            inference.revalidate();
+          }
+        })
+        .handler(payload -> {
+          catalog.onChange(payload);
+          inference.onChange(payload);
+        });
     return subscriber.connect();
   }
 

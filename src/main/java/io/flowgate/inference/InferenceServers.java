@@ -227,8 +227,11 @@ public final class InferenceServers {
     }).onFailure(e -> LOG.debug("could not re-read inference server {}: {}", id, e.toString()));
   }
 
-  /** The safety net under change notices (missed while the listener reconnected). */
-  private void revalidate() {
+  /**
+   * Re-reads every server this node runs: the periodic safety net under change notices, and what the gateway calls
+   * when its change listener is back after a reconnect (notices sent meanwhile were lost).
+   */
+  public void revalidate() {
     for (UUID id : new ArrayList<>(runtimes.keySet())) {
       reload(id);
     }

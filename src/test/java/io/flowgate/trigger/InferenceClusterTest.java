@@ -1,5 +1,6 @@
 package io.flowgate.trigger;
 
+import static io.flowgate.testsupport.Futures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flowgate.testsupport.FakeInferenceServer;
@@ -10,6 +11,8 @@ import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.sqlclient.Pool;
 import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +28,7 @@ class InferenceClusterTest {
   private static final String ADMIN = GatewayUnderTest.ADMIN_TOKEN;
   private static final Duration WITHIN = Duration.ofSeconds(1);
 
+  private GatewayUnderTest.Backing backing;
   private GatewayUnderTest a;
   private GatewayUnderTest b;
   private FakeInferenceServer first;
@@ -32,7 +36,7 @@ class InferenceClusterTest {
 
   @BeforeAll
   void start() {
-    GatewayUnderTest.Backing backing = GatewayUnderTest.Backing.fresh(InferenceClusterTest.class);
+    backing = GatewayUnderTest.Backing.fresh(InferenceClusterTest.class);
     a = GatewayUnderTest.start(backing, 1, Map.of("FLOWGATE_NODE_ID", "node-a",
         "FLOWGATE_INFERENCE_HEALTH_INTERVAL_MS", "100"));
     b = GatewayUnderTest.start(backing, 1, Map.of("FLOWGATE_NODE_ID", "node-b",
@@ -92,6 +96,25 @@ class InferenceClusterTest {
     assertThat(trigger(b, fast).status()).isEqualTo(200);
     Awaitility.await("node a forwards again").atMost(WITHIN).pollInterval(Duration.ofMillis(20))
         .until(() -> trigger(a, fast).status() == 200);
+  }
+
+  @Test
+  void a_stop_made_while_the_nodes_were_not_listening_reaches_them_when_they_listen_again() {
+    String[] fast = fastDeployment(first.url());
+    assertThat(trigger(b, fast).status()).isEqualTo(200);
+    Pool sql = PgBuilder.pool().connectingTo(backing.pgUrl()).using(a.vertx()).build();
+    try {
+      // Every node's change listener is cut, and the server is stopped behind their backs: that notice is lost.
+      await(sql.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+          + "AND query LIKE 'LISTEN%'").execute());
+      await(sql.query("UPDATE inference_servers SET desired_state = 'stopped', revision = revision + 1, "
+          + "updated_at = now() WHERE id = '" + fast[0] + "'").execute());
+      // Listening again, each node re-reads what it runs (not only at the 60 s safety-net re-read).
+      Awaitility.await("node b reads the stop after reconnecting").atMost(Duration.ofSeconds(5))
+          .pollInterval(Duration.ofMillis(50)).until(() -> stoppedAnswer(trigger(b, fast)));
+    } finally {
+      await(sql.close());
+    }
   }
 
   @Test
