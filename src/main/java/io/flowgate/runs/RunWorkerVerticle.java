@@ -1,5 +1,6 @@
 package io.flowgate.runs;
 
+import io.flowgate.backends.RedisStreams;
 import io.flowgate.config.GatewayConfig;
 import io.flowgate.deployments.Catalog;
 import io.flowgate.flow.RunControl;
@@ -75,11 +76,7 @@ public final class RunWorkerVerticle extends VerticleBase {
   }
 
   private Future<Void> ensureGroup() {
-    return store.redis().send(Request.cmd(Command.XGROUP).arg("CREATE").arg(store.streamKey()).arg(RunStore.GROUP)
-        .arg("0").arg("MKSTREAM"))
-        .<Void>mapEmpty()
-        .recover(e -> e.getMessage() != null && e.getMessage().startsWith("BUSYGROUP")
-            ? Future.succeededFuture() : Future.failedFuture(e));
+    return RedisStreams.ensureGroup(store.redis(), store.streamKey(), RunStore.GROUP);
   }
 
   private Future<Void> connect() {

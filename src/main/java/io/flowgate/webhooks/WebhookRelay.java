@@ -1,5 +1,6 @@
 package io.flowgate.webhooks;
 
+import io.flowgate.backends.RedisStreams;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -72,10 +73,7 @@ final class WebhookRelay {
   }
 
   private Future<Void> ensureGroup() {
-    return redis.send(Request.cmd(Command.XGROUP).arg("CREATE").arg(outboxKey).arg(GROUP).arg("0").arg("MKSTREAM"))
-        .<Void>mapEmpty()
-        .recover(e -> e.getMessage() != null && e.getMessage().startsWith("BUSYGROUP")
-            ? Future.succeededFuture() : Future.failedFuture(e));
+    return RedisStreams.ensureGroup(redis, outboxKey, GROUP);
   }
 
   private Future<Void> connect() {
