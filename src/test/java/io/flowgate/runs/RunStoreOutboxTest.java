@@ -3,60 +3,26 @@ package io.flowgate.runs;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flowgate.testsupport.Futures;
-import io.flowgate.testsupport.TestBackends;
 import io.flowgate.webhooks.WebhookEvents;
-import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
-import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * The webhook outbox written by the run store's Lua transitions against a real Redis: the event is appended in the
  * same script as the status change, exactly once per transition whoever races for it, only for the events the run's
  * deployment subscribed to, and with one message id per run and event.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RunStoreOutboxTest {
-  private Vertx vertx;
-  private Redis redis;
-  private RunStore store;
-  private String prefix;
-
-  @BeforeAll
-  void start() {
-    vertx = Vertx.vertx();
-    redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(TestBackends.redisUrl())
-        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
-    prefix = TestBackends.newRedisPrefix("RunStoreOutboxTest");
-    store = new RunStore(redis, prefix, Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofSeconds(5));
-  }
-
-  @AfterAll
-  void stop() {
-    Futures.await(vertx.close());
-  }
-
-  private Run newRun() {
-    return new Run(UUID.randomUUID().toString(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), 1, "async",
-        "api", RunStatus.QUEUED, Instant.now(), null, null, null, null, null);
-  }
-
+class RunStoreOutboxTest extends RunStoreTestBase {
   /** The outbox entries of {@code runId}, as field maps, in order. */
   private List<Map<String, String>> events(String runId) {
     Response r = Futures.await(redis.send(Request.cmd(Command.XRANGE).arg(WebhookEvents.outboxKey(prefix))
@@ -85,7 +51,7 @@ class RunStoreOutboxTest {
 
   @Test
   void a_queued_run_records_started_on_its_first_start_and_completed_when_it_ends() {
-    Run run = newRun();
+    Run run = queued();
     Futures.await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000, "scf"));
     assertThat(events(run.id())).isEmpty();
     start(run);
@@ -103,7 +69,7 @@ class RunStoreOutboxTest {
 
   @Test
   void a_stale_worker_or_a_second_ending_records_nothing() {
-    Run run = newRun();
+    Run run = queued();
     Futures.await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000, "cf"));
     start(run);
     start(run);
@@ -120,7 +86,7 @@ class RunStoreOutboxTest {
   @Test
   void timed_out_and_cancelled_runs_record_run_failed_with_their_status() {
     for (RunStatus status : List.of(RunStatus.TIMED_OUT, RunStatus.CANCELLED)) {
-      Run run = newRun();
+      Run run = queued();
       Futures.await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000, "f"));
       assertThat(Futures.await(store.finish(run.id(), status, Instant.now(), result(), null, true))).isTrue();
       assertThat(events(run.id())).singleElement().satisfies(e -> {
@@ -132,13 +98,13 @@ class RunStoreOutboxTest {
 
   @Test
   void only_subscribed_events_are_recorded_and_runs_without_a_webhook_record_none() {
-    Run completedOnly = newRun();
+    Run completedOnly = queued();
     Futures.await(store.enqueue(completedOnly, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000, "c"));
     start(completedOnly);
     Futures.await(store.finish(completedOnly.id(), RunStatus.FAILED, Instant.now(), result(), 1, false));
     assertThat(events(completedOnly.id())).isEmpty();
 
-    Run plain = newRun();
+    Run plain = queued();
     Futures.await(store.enqueue(plain, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000));
     start(plain);
     Futures.await(store.finish(plain.id(), RunStatus.COMPLETED, Instant.now(), result(), 1, false));
@@ -147,7 +113,7 @@ class RunStoreOutboxTest {
 
   @Test
   void an_in_process_run_records_started_when_accepted() {
-    Run run = newRun();
+    Run run = queued();
     Futures.await(store.acceptLocal(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000,
         System.currentTimeMillis() + 30_000, "sc"));
     assertThat(events(run.id())).extracting(e -> e.get("type")).containsExactly("run.started");
@@ -158,7 +124,7 @@ class RunStoreOutboxTest {
 
   @Test
   void a_run_that_used_up_its_deliveries_records_run_failed() {
-    Run run = newRun();
+    Run run = queued();
     Futures.await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000, "sf"));
     for (int i = 0; i < 2; i++) {
       Futures.await(store.start(run.id(), "", Instant.now(), "node-a", System.currentTimeMillis() + 60_000, 2));
@@ -172,7 +138,7 @@ class RunStoreOutboxTest {
 
   @Test
   void a_restored_run_records_its_events_under_the_same_message_ids() {
-    Run run = newRun();
+    Run run = queued();
     Futures.await(store.restore(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000, "s"));
     start(run);
     assertThat(events(run.id())).singleElement()

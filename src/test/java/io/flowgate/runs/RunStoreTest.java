@@ -1,64 +1,22 @@
 package io.flowgate.runs;
 
+import static io.flowgate.testsupport.Futures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.flowgate.testsupport.TestBackends;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
-import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 
 /**
  * The run store's transitions against a real Redis: one terminal transition, fencing on the attempt, leases and
  * their expiry, dead letters, restore.
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class RunStoreTest {
-  private Vertx vertx;
-  private Redis redis;
-  private RunStore store;
-  private String prefix;
-
-  @BeforeAll
-  void start() {
-    vertx = Vertx.vertx();
-    redis = Redis.createClient(vertx, new RedisOptions().setConnectionString(TestBackends.redisUrl())
-        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
-    prefix = TestBackends.newRedisPrefix("RunStoreTest");
-    store = new RunStore(redis, prefix, Duration.ofMinutes(5), Duration.ofMinutes(1), Duration.ofSeconds(5));
-  }
-
-  @AfterAll
-  void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
-  private static <T> T await(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
-  private Run queued() {
-    return new Run(UUID.randomUUID().toString(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), 1, "async",
-        "api", RunStatus.QUEUED, Instant.now(), null, null, null, null, null);
-  }
-
+class RunStoreTest extends RunStoreTestBase {
   private RunStore.Start start(Run run, int maxDeliveries) {
     return await(store.start(run.id(), "", Instant.now(), "node-a", System.currentTimeMillis() + 60_000,
         maxDeliveries));
