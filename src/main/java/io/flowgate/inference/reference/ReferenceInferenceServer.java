@@ -1,5 +1,6 @@
 package io.flowgate.inference.reference;
 
+import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -8,6 +9,7 @@ import io.vertx.core.VertxOptions;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
@@ -16,7 +18,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The reference inference server (DESIGN §3.2): a real small model, the iris classifier of {@link IrisModel}, behind
  * both protocols of DESIGN §1.4, for demos, tests and benchmarks. It listens at once (liveness answers), trains its
- * model on a worker thread and becomes ready when the model is trained and {@code --boot-seconds} have passed;
+ * model on a thread of its own and becomes ready when the model is trained and {@code --boot-seconds} have passed;
  * until then predictions and readiness answer 503 with {@code Retry-After}.
  *
  * <p>{@link #main} is the {@code reference-inference} subcommand; {@link #start} runs it in-process (tests).
@@ -76,7 +78,7 @@ public final class ReferenceInferenceServer {
 
   /**
    * Starts a server: Vert.x with one event loop per instance, the HTTP verticles, and the model's training on a
-   * worker thread. Completes once it listens (not yet ready; see {@link #ready()}). Logs the ready line when ready.
+   * thread of its own. Completes once it listens (not yet ready; see {@link #ready()}). Logs the ready line when ready.
    */
   public static Future<ReferenceInferenceServer> start(ReferenceOptions options) {
     long started = System.nanoTime();
@@ -88,7 +90,7 @@ public final class ReferenceInferenceServer {
     AtomicInteger bound = new AtomicInteger();
 
     Promise<IrisModel> ready = Promise.promise();
-    vertx.<IrisModel>executeBlocking(IrisModel::train, false)
+    train(vertx.getOrCreateContext())
         .onFailure(ready::fail)
         .onSuccess(model -> {
           state.modelTrained(model);
@@ -119,6 +121,40 @@ public final class ReferenceInferenceServer {
           return server;
         })
         .recover(e -> vertx.close().transform(closed -> Future.failedFuture(e)));
+  }
+
+  /**
+   * Trains the model on a thread of its own and hands the result to {@code context}. Not Vert.x's worker pool: a
+   * server closed while its model trains must not fail the training's hand-over (a closed Vert.x refuses it with
+   * {@code RejectedExecutionException}); such a result is dropped, as nobody waits for it.
+   */
+  private static Future<IrisModel> train(Context context) {
+    Promise<IrisModel> trained = Promise.promise();
+    Thread thread = new Thread(() -> {
+      IrisModel model = null;
+      Throwable failure = null;
+      try {
+        model = IrisModel.train();
+      } catch (RuntimeException | Error e) {
+        failure = e;
+      }
+      IrisModel result = model;
+      Throwable error = failure;
+      try {
+        context.runOnContext(v -> {
+          if (error == null) {
+            trained.complete(result);
+          } else {
+            trained.fail(error);
+          }
+        });
+      } catch (RejectedExecutionException closed) {
+        // Closed while training: the result has no one to go to.
+      }
+    }, "reference-inference-training");
+    thread.setDaemon(true);
+    thread.start();
+    return trained.future();
   }
 
   /** The port it listens on (the real one when started with port 0). */
