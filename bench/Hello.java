@@ -10,11 +10,11 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * The baseline of bench/load/run.sh: a bare Vert.x 5 HTTP server answering {@code GET|POST /hello} with a small JSON
- * body, one verticle instance per core (flowgate's default), native epoll preferred, same server options as the
- * gateway (TCP_NODELAY, SO_REUSEPORT). A POST body is read whole before answering, like the gateway does.
+ * The baseline of bench/run.sh (scenario sync): a bare Vert.x 5 HTTP server answering {@code GET|POST /hello} with a
+ * small JSON body, one verticle instance per core (flowgate's default), native epoll preferred, same server options as
+ * the gateway (TCP_NODELAY, SO_REUSEPORT). A POST body is read whole before answering, like the gateway does.
  *
- * <p>Single-file source program, no build step: {@code java -cp target/flowgate.jar bench/load/Hello.java --port N
+ * <p>Single-file source program, no build step: {@code java -cp target/flowgate.jar bench/Hello.java --port N
  * [--host 127.0.0.1] [--instances N]}. Prints {@code hello ready at http://host:port/hello (...)} once listening.
  */
 public final class Hello {
@@ -36,7 +36,7 @@ public final class Hello {
           default -> instances = Integer.parseInt(v);
         }
       } else {
-        System.err.println("usage: java -cp target/flowgate.jar bench/load/Hello.java --port N [--host H] "
+        System.err.println("usage: java -cp target/flowgate.jar bench/Hello.java --port N [--host H] "
             + "[--instances N]; unknown or incomplete option: " + a);
         System.exit(2);
       }

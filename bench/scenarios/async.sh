@@ -1,0 +1,114 @@
+# Scenario async (sourced by bench/run.sh): durable 202/s and completions/s of an async `api` deployment (flow
+# api_input → delay → output), 1 node, then 2 nodes sharing node 1's embedded PostgreSQL and redis-server.
+# shellcheck shell=bash
+
+ASYNC_PG_PORT=""
+async_sql() { PGCONNECT_TIMEOUT=5 psql -X -q -At -h 127.0.0.1 -p "$ASYNC_PG_PORT" -U postgres -d postgres -c "$1"; }
+
+# Waits until no run is queued or running, so the next run starts on an empty queue; writes the seconds it took to
+# $WORK/last.drain. Runs inside the measured command: the CPU of executing the accepted runs counts.
+async_drain() {
+  local t0 n i
+  t0=$(date +%s.%N)
+  for ((i = 0; i < 1200; i++)); do
+    n=$(async_sql "select count(*) from run_history where status in ('queued','running')") || n=error
+    if [[ "$n" == 0 ]]; then
+      awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.2f\n", b - a}' >"$WORK/last.drain"
+      return 0
+    fi
+    sleep 0.25
+  done
+  echo "run.sh: $n runs still queued or running after 300 s" >&2
+  return 1
+}
+async_closed() { wrk_cmd "$@" && async_drain; }
+async_fixed() { loadgen_cmd "$@" && async_drain; }
+
+declare -A A_DONE A_DRAIN
+async_after_run() { # target kind output: completions/s = accepted / (load + drain)
+  local t=$1 kind=$2 out=$3 req err secs drain
+  [[ $kind == closed && "$out" == */run* ]] || return 0
+  read -r req err secs _ <<<"$(wrk_sum "$out"-*.wrk)"
+  drain=$(cat "$WORK/last.drain")
+  A_DRAIN[$t]+="$drain "
+  A_DONE[$t]+="$(awk -v n="$((req - err))" -v s="$secs" -v d="$drain" 'BEGIN {printf "%.0f", n / (s + d)}') "
+}
+
+scenario_async() {
+  local p1 p2 n1 n2 flow ans dep key body='{"input_data": {"features": [5.1, 3.5, 1.4, 0.2]}}' run_id done_ans
+  p1=$(free_port); p2=$(free_port)
+  say "starting node 1 on 127.0.0.1:$p1 (embedded PostgreSQL and redis-server)"
+  start_flowgate node1 "$p1" "$WORK/data-async1" FLOWGATE_NODE_ID=bench-node-1
+  n1=$STARTED_PID
+  wait_up node1 "$n1" "http://127.0.0.1:$p1/health/ready" 180
+  ASYNC_PG_PORT=$(sed -n 's/.*embedded PostgreSQL ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/node1.log" | head -1)
+  local redis_port
+  redis_port=$(sed -n 's/.*embedded Redis ready on 127\.0\.0\.1:\([0-9]*\).*/\1/p' "$WORK/node1.log" | head -1)
+  [[ -n "$ASYNC_PG_PORT" && -n "$redis_port" ]] || die "async: could not read the embedded backends' ports from $WORK/node1.log"
+
+  flow=$(control_api "$p1" POST /flows "{\"name\":\"bench-async-delay$DELAY_MS\",\"nodes\":[
+    {\"id\":\"input\",\"type\":\"api_input\",\"config\":{}},
+    {\"id\":\"wait\",\"type\":\"delay\",\"config\":{\"ms\":$DELAY_MS}},
+    {\"id\":\"output\",\"type\":\"output\",\"config\":{}}],
+    \"edges\":[{\"from\":\"input\",\"to\":\"wait\"},{\"from\":\"wait\",\"to\":\"output\"}]}" | json_field id)
+  [[ -n "$flow" ]] || die "async: no flow id"
+  ans=$(control_api "$p1" POST /deployments \
+    "{\"flow_id\":\"$flow\",\"name\":\"bench-async\",\"execution_mode\":\"async\",\"deployment_type\":\"api\"}")
+  dep=$(json_field id <<<"$ans"); key=$(json_field api_key <<<"$ans")
+  [[ -n "$dep" && "$key" == sk-* ]] || die "async: unexpected answer to the deployment's creation: $ans"
+  ans=$(post "http://127.0.0.1:$p1/node/deployment-trigger/$dep/" "$body" "$key")
+  [[ "${ans##*$'\n'}" == 202 ]] || die "async: expected 202 from the trigger, got: $ans"
+  run_id=$(json_field flow_run_id <<<"${ans%$'\n'*}")
+  done_ans=$(curl -sS --max-time 15 -H "X-API-Key: $key" "http://127.0.0.1:$p1/node/flow-runs/$run_id/?wait=10")
+  [[ "$done_ans" == *'"status":"completed"'* ]] || die "async: run $run_id did not complete: $done_ans"
+  say "verified: 202 then completed (run $run_id)"
+
+  LOAD_CLOSED=async_closed; LOAD_FIXED=async_fixed; HOOK_AFTER_RUN=async_after_run
+  add_target 1-node "http://127.0.0.1:$p1/node/deployment-trigger/$dep/" "$body" "$key" "$n1" "$WORK/data-async1"
+  measure_targets 1-node
+  # Node 2 joins only now: while it runs, its workers take runs from the shared queue too.
+  say "starting node 2 on 127.0.0.1:$p2 on node 1's backends"
+  start_flowgate node2 "$p2" "$WORK/data-async2" FLOWGATE_NODE_ID=bench-node-2 \
+    FLOWGATE_PG_URL="postgresql://postgres@127.0.0.1:$ASYNC_PG_PORT/postgres" FLOWGATE_REDIS_URL="redis://127.0.0.1:$redis_port"
+  n2=$STARTED_PID
+  wait_up node2 "$n2" "http://127.0.0.1:$p2/health/ready" 180
+  add_target 2-nodes "http://127.0.0.1:$p1/node/deployment-trigger/$dep/ http://127.0.0.1:$p2/node/deployment-trigger/$dep/" \
+    "$body" "$key" "$n1 $n2" "$WORK/data-async1"
+  local saved=$FIXED_RATE
+  FIXED_RATE=${FIXED_RATE:-${RATE_OF[1-node]}} # the same rate as 1 node, so the latencies compare
+  measure_targets 2-nodes
+  FIXED_RATE=$saved
+  LOAD_CLOSED=wrk_cmd; LOAD_FIXED=loadgen_cmd; HOOK_AFTER_RUN=""
+  if [[ -n "$PROFILE_DIR" ]]; then
+    LOAD_CLOSED=async_closed
+    add_target node1-only "http://127.0.0.1:$p1/node/deployment-trigger/$dep/" "$body" "$key" "$n1" "$WORK/data-async1"
+    profile_run async node1-only "$n1"
+    LOAD_CLOSED=wrk_cmd
+  fi
+
+  local m1 c1 c2
+  m1=$(med ${C_RPS[1-node]})
+  # shellcheck disable=SC2086
+  c1=$(med ${A_DONE[1-node]}); c2=$(med ${A_DONE[2-nodes]})
+  report "### async: durable 202/s and completions/s, 1 node vs 2 nodes
+
+Flow api_input → delay ${DELAY_MS} ms → output on an \`execution_mode: async\`, \`deployment_type: api\` deployment;
+body \`$body\`. Node 1 runs its embedded PostgreSQL and redis-server (fresh data dir); node 2 (started after the
+1-node runs) uses node 1's, so both share one queue and one database — and the same 2 cores. With 2 nodes each load
+generator splits its connections over both. Requests = 202 responses (durably accepted: recorded in PostgreSQL
+before the answer); errors = any other status or socket error. After every run the script waits until no run is
+queued or running (the drain); CPU per request covers the run and the drain (accepting *and* executing) of all
+nodes and the backends.
+
+$(load_table 1-node 1-node 2-nodes)
+
+Completions (closed-loop runs): accepted runs / (load time + drain time), per run:
+
+| nodes | completions/s median (min–max) | spread | drain s median (min–max) | × 1 node |
+|---|---:|---:|---:|---:|
+| 1 | $(cell ${A_DONE[1-node]}) | $(spread ${A_DONE[1-node]}) | $(cell ${A_DRAIN[1-node]}) | 1.00 |
+| 2 | $(cell ${A_DONE[2-nodes]}) | $(spread ${A_DONE[2-nodes]}) | $(cell ${A_DRAIN[2-nodes]}) | $(ratio "$c2" "$c1") |
+
+Target (issue #7): ≥ 10,000 durable 202/s (1 node, closed loop): $(fmt_rps "$m1") → $(verdict "$(ge "$m1" 10000)")
+"
+}
