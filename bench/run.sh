@@ -170,7 +170,7 @@ fi
 REPORT=""
 PROFILES=""
 report() { REPORT+="$1"$'\n'; }
-for s in "${SCENARIOS[@]}"; do
+for s in "${SCENARIOS_ALL[@]}" "${SCENARIOS_OPTIONAL[@]}"; do # definitions only (memory uses fast's set-up)
   # shellcheck source=/dev/null
   source "$ROOT/bench/scenarios/$s.sh"
 done

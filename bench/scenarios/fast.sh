@@ -114,14 +114,20 @@ EOF
   done
 }
 
-scenario_fast() {
-  local targets=(direct flowgate nginx haproxy) t
+# The fast load on the four targets, with their RSS before (idle) and after it, for scenario memory.
+declare -A IDLE_RSS AFTER_RSS
+fast_load() {
+  local t
   fast_setup
-  declare -gA IDLE_RSS AFTER_RSS
   sleep 2
-  for t in "${targets[@]}"; do IDLE_RSS[$t]=$(rss_kb "$t"); done
-  measure_targets "${targets[@]}"
-  for t in "${targets[@]}"; do AFTER_RSS[$t]=$(rss_kb "$t"); done
+  for t in direct flowgate nginx haproxy; do IDLE_RSS[$t]=$(rss_kb "$t"); done
+  measure_targets direct flowgate nginx haproxy
+  for t in direct flowgate nginx haproxy; do AFTER_RSS[$t]=$(rss_kb "$t"); done
+}
+
+scenario_fast() {
+  local targets=(direct flowgate nginx haproxy)
+  fast_load
   profile_run fast flowgate "$FAST_FG_PID"
 
   local r_fg r_cpu add_fg add_ng p50_ok

@@ -4,13 +4,7 @@
 # shellcheck shell=bash
 
 scenario_memory() {
-  local targets=(direct flowgate nginx haproxy) t
-  fast_setup
-  declare -gA IDLE_RSS AFTER_RSS
-  sleep 2
-  for t in "${targets[@]}"; do IDLE_RSS[$t]=$(rss_kb "$t"); done
-  measure_targets "${targets[@]}"
-  for t in "${targets[@]}"; do AFTER_RSS[$t]=$(rss_kb "$t"); done
+  fast_load
   memory_report
 }
 
