@@ -30,7 +30,7 @@ options:
   --fixed-warmup S    unrecorded seconds at the fixed rate before each recorded run      [2]
   --startup-repeat N  starts per startup variant                                         [= --repeat]
   --delay-ms MS       the async scenario flow's delay node                               [20]
-  --jvm-flags "F"     JVM flags of flowgate and Hello    [-Xms256m -Xmx256m -XX:+UseSerialGC -Dvertx.disableContextTimings=true]
+  --jvm-flags "F"     JVM flags of flowgate and Hello    [@<repo>/conf/jvm.options: the shipped launch settings]
   --ref-jvm-flags "F" JVM flags of the reference inference server   [-Xms256m -Xmx256m -XX:+UseSerialGC]
   --proxy-workers N   nginx worker_processes and HAProxy nbthread                        [nproc]
   --pg-url URL        the external PostgreSQL of `startup` (a database is created and dropped)
@@ -64,7 +64,7 @@ FIXED_RATE=""
 FIXED_WARMUP=2
 STARTUP_REPEAT=""
 DELAY_MS=20
-JVM_FLAGS="-Xms256m -Xmx256m -XX:+UseSerialGC -Dvertx.disableContextTimings=true"
+JVM_FLAGS="@$ROOT/conf/jvm.options -Dvertx.disableContextTimings=true"
 REF_JVM_FLAGS="-Xms256m -Xmx256m -XX:+UseSerialGC"
 PROXY_WORKERS=$(nproc)
 EXT_PG_URL="postgresql://postgres@127.0.0.1:5432/postgres"
@@ -182,13 +182,23 @@ for s in "${SCENARIOS[@]}"; do
 done
 
 # ---------------------------------------------------------------------------------------------------- report ---
+# The options inside each @argfile of the JVM flags, for the record (the file may change between commits).
+jvm_options_note() {
+  local f
+  for f in $JVM_FLAGS; do
+    [[ $f == @* && -r ${f#@} ]] || continue
+    printf ' (%s: `%s`)' "${f#@"$ROOT"/}" "$(grep -v '^[[:space:]]*#' "${f#@}" | grep -v '^[[:space:]]*$' | tr '\n' ' ' \
+      | sed 's/ $//')"
+  done
+}
 ELAPSED=$(( $(date +%s) - STARTED_AT ))
 SECTION="## $(date -u '+%Y-%m-%d %H:%M UTC') — bench/run.sh ${SCENARIOS[*]} — commit $COMMIT
 
 - Machine: $(nproc) cores, $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo), \
 $(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo); load average at the start $LOAD_START, at the end \
 $(cut -d' ' -f1-3 /proc/loadavg); the whole run took $((ELAPSED / 60)) min $((ELAPSED % 60)) s
-- JDK: $(java -version 2>&1 | sed -n 2p); flowgate and Hello \`$JVM_FLAGS\`; reference server \`$REF_JVM_FLAGS\`
+- JDK: $(java -version 2>&1 | sed -n 2p); flowgate and Hello \`$JVM_FLAGS\`$(jvm_options_note); reference server
+  \`$REF_JVM_FLAGS\`
 - flowgate: \`target/flowgate.jar\` (sha256 $(sha256sum "$JAR" | cut -c1-12)…), defaults of conf/flowgate.yaml
 - Settings: closed loop \`wrk -t$THREADS -c$CONNECTIONS\`, ${WARMUP}s warm-up per target, $REPEAT x ${DURATION}s per target
   (interleaved, order rotated); fixed rate bench/LoadGen.java ($THREADS threads, $CONNECTIONS connections, open model,
