@@ -26,13 +26,13 @@ final class AcceptLog {
   // One statement per batch (arrays unnested), not one per run: a batch is one round trip and one commit.
   private static final String INSERT = """
       INSERT INTO run_history (id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type,
-        status, node_id, created_at, input_data, deadline_at, origin_node, request_id)
+        status, node_id, created_at, input_data, deadline_at, origin_node, request_id, api_key_id)
       SELECT id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, 'queued', $8::text,
-        created_at, input_data::jsonb, deadline_at, $8::text, request_id
+        created_at, input_data::jsonb, deadline_at, $8::text, request_id, api_key_id
       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[],
-        $9::timestamptz[], $10::text[], $11::timestamptz[], $12::text[])
+        $9::timestamptz[], $10::text[], $11::timestamptz[], $12::text[], $13::uuid[])
         AS u(id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, created_at,
-          input_data, deadline_at, request_id)
+          input_data, deadline_at, request_id, api_key_id)
       ON CONFLICT (id) DO NOTHING
       """;
   private static final int MAX_BATCH = 500;
@@ -54,13 +54,13 @@ final class AcceptLog {
 
   /** One accepted run's columns. */
   private record Row(UUID id, UUID profileId, UUID deploymentId, UUID flowId, Integer flowVersion, String mode,
-      String type, OffsetDateTime created, String input, OffsetDateTime deadline, String requestId) {}
+      String type, OffsetDateTime created, String input, OffsetDateTime deadline, String requestId, UUID apiKeyId) {}
 
   /** Records the run as accepted; completes once it is committed. */
   Future<Void> append(Run run, JsonObject input, long deadlineEpochMs, String requestId) {
     Row row = new Row(UUID.fromString(run.id()), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
         run.mode(), run.type(), run.createdAt().atOffset(ZoneOffset.UTC), input.encode(),
-        java.time.Instant.ofEpochMilli(deadlineEpochMs).atOffset(ZoneOffset.UTC), requestId);
+        java.time.Instant.ofEpochMilli(deadlineEpochMs).atOffset(ZoneOffset.UTC), requestId, run.apiKeyId());
     Promise<Void> promise = Promise.promise();
     queue.add(new Pending(row, promise, vertx.getOrCreateContext()));
     flush();
@@ -80,6 +80,7 @@ final class AcceptLog {
     String[] inputs = new String[n];
     OffsetDateTime[] deadlines = new OffsetDateTime[n];
     String[] requests = new String[n];
+    UUID[] keys = new UUID[n];
     for (int i = 0; i < n; i++) {
       Row r = batch.get(i).row();
       ids[i] = r.id();
@@ -93,11 +94,12 @@ final class AcceptLog {
       inputs[i] = r.input();
       deadlines[i] = r.deadline();
       requests[i] = r.requestId();
+      keys[i] = r.apiKeyId();
     }
     return Tuple.tuple().addArrayOfUUID(ids).addArrayOfUUID(profiles).addArrayOfUUID(deployments)
         .addArrayOfUUID(flows).addArrayOfInteger(versions).addArrayOfString(modes).addArrayOfString(types)
         .addString(nodeId).addArrayOfOffsetDateTime(created).addArrayOfString(inputs)
-        .addArrayOfOffsetDateTime(deadlines).addArrayOfString(requests);
+        .addArrayOfOffsetDateTime(deadlines).addArrayOfString(requests).addArrayOfUUID(keys);
   }
 
   private void flush() {

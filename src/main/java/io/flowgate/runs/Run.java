@@ -8,11 +8,13 @@ import java.util.UUID;
 
 /**
  * One run of a deployment: who owns it, its status and, once terminal, its result. The wire form is what
- * {@code GET /node/flow-runs/{id}/} and the sync trigger return. Immutable; any thread.
+ * {@code GET /node/flow-runs/{id}/} and the sync trigger return. {@code apiKeyId} is the API key whose trigger made
+ * the run (for usage per key), null for a run recorded before runs kept it; it is never part of the wire form.
+ * Immutable; any thread.
  */
 public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Integer flowVersion, String mode,
     String type, RunStatus status, Instant createdAt, Instant startedAt, Instant finishedAt, JsonObject outputData,
-    JsonObject nodeOutputs, JsonObject error) {
+    JsonObject nodeOutputs, JsonObject error, UUID apiKeyId) {
 
   /** The run as clients see it (the {@code data} member of the envelope). */
   public JsonObject toWire() {
@@ -59,7 +61,7 @@ public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Int
     return new Run(id,
         UUID.fromString(h.get("profile")),
         UUID.fromString(h.get("deployment")),
-        h.get("flow_id") == null || h.get("flow_id").isEmpty() ? null : UUID.fromString(h.get("flow_id")),
+        uuid(h.get("flow_id")),
         h.get("flow_version") == null || h.get("flow_version").isEmpty() ? null
             : Integer.valueOf(h.get("flow_version")),
         h.get("mode"), h.get("type"),
@@ -67,7 +69,12 @@ public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Int
         instant(h.get("created_at")), instant(h.get("started_at")), instant(h.get("finished_at")),
         result == null ? null : result.getJsonObject("output_data"),
         result == null ? null : result.getJsonObject("node_outputs"),
-        result == null ? null : result.getJsonObject("error"));
+        result == null ? null : result.getJsonObject("error"),
+        uuid(h.get("api_key_id")));
+  }
+
+  private static UUID uuid(String s) {
+    return s == null || s.isEmpty() ? null : UUID.fromString(s);
   }
 
   private static Instant instant(String s) {

@@ -32,22 +32,24 @@ public final class RunHistoryRepository {
   // One statement per flush whatever its size: the rows travel as one array per column (jsonb as text, cast here).
   private static final String UPSERT = """
       INSERT INTO run_history (id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type,
-        status, error, node_id, created_at, started_at, finished_at, duration_ms, output_data, node_outputs)
+        status, error, node_id, created_at, started_at, finished_at, duration_ms, output_data, node_outputs,
+        api_key_id)
       SELECT id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, status,
         error::jsonb, $10::text, created_at, started_at, finished_at, duration_ms, output_data::jsonb,
-        node_outputs::jsonb
+        node_outputs::jsonb, api_key_id
       FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::int[], $6::text[], $7::text[], $8::text[],
         $9::text[], $11::timestamptz[], $12::timestamptz[], $13::timestamptz[], $14::float8[], $15::text[],
-        $16::text[])
+        $16::text[], $17::uuid[])
         AS u(id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, status, error,
-          created_at, started_at, finished_at, duration_ms, output_data, node_outputs)
+          created_at, started_at, finished_at, duration_ms, output_data, node_outputs, api_key_id)
       ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, error = EXCLUDED.error, node_id = EXCLUDED.node_id,
         started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, duration_ms = EXCLUDED.duration_ms,
-        output_data = EXCLUDED.output_data, node_outputs = EXCLUDED.node_outputs
+        output_data = EXCLUDED.output_data, node_outputs = EXCLUDED.node_outputs,
+        api_key_id = coalesce(EXCLUDED.api_key_id, run_history.api_key_id)
       """;
   private static final String FIND = """
       SELECT id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, status, error,
-        created_at, started_at, finished_at, output_data, node_outputs
+        created_at, started_at, finished_at, output_data, node_outputs, api_key_id
       FROM run_history WHERE id = $1
       """;
 
@@ -146,6 +148,7 @@ public final class RunHistoryRepository {
     Double[] durations = new Double[n];
     String[] outputs = new String[n];
     String[] nodes = new String[n];
+    java.util.UUID[] keys = new java.util.UUID[n];
     int i = 0;
     for (Run r : last.values()) {
       ids[i] = java.util.UUID.fromString(r.id());
@@ -164,13 +167,14 @@ public final class RunHistoryRepository {
       durations[i] = seconds == null ? null : seconds * 1000;
       outputs[i] = encode(r.outputData());
       nodes[i] = encode(r.nodeOutputs());
+      keys[i] = r.apiKeyId();
       i++;
     }
     return Tuple.tuple().addArrayOfUUID(ids).addArrayOfUUID(profiles).addArrayOfUUID(deployments)
         .addArrayOfUUID(flows).addArrayOfInteger(versions).addArrayOfString(modes).addArrayOfString(types)
         .addArrayOfString(statuses).addArrayOfString(errors).addString(nodeId).addArrayOfOffsetDateTime(created)
         .addArrayOfOffsetDateTime(started).addArrayOfOffsetDateTime(finished).addArrayOfDouble(durations)
-        .addArrayOfString(outputs).addArrayOfString(nodes);
+        .addArrayOfString(outputs).addArrayOfString(nodes).addArrayOfUUID(keys);
   }
 
   private static String encode(JsonObject json) {
@@ -189,7 +193,7 @@ public final class RunHistoryRepository {
 
   private static final String OPEN = """
       SELECT id, profile_id, deployment_id, flow_id, flow_version, execution_mode, deployment_type, status, created_at,
-        input_data, origin_node, deadline_at
+        input_data, origin_node, deadline_at, api_key_id
       FROM run_history WHERE status IN ('queued', 'running') AND created_at < $1
       ORDER BY created_at LIMIT $2
       """;
@@ -202,7 +206,7 @@ public final class RunHistoryRepository {
         Run run = new Run(row.getUUID("id").toString(), row.getUUID("profile_id"), row.getUUID("deployment_id"),
             row.getUUID("flow_id"), row.getInteger("flow_version"), row.getString("execution_mode"),
             row.getString("deployment_type"), RunStatus.fromWire(row.getString("status")),
-            instant(row.getOffsetDateTime("created_at")), null, null, null, null, null);
+            instant(row.getOffsetDateTime("created_at")), null, null, null, null, null, row.getUUID("api_key_id"));
         OffsetDateTime deadline = row.getOffsetDateTime("deadline_at");
         open.add(new OpenRun(run, json(row.getValue("input_data")), row.getString("origin_node") == null ? ""
             : row.getString("origin_node"), deadline == null ? Long.MAX_VALUE : deadline.toInstant().toEpochMilli()));
@@ -222,7 +226,8 @@ public final class RunHistoryRepository {
           row.getInteger("flow_version"), row.getString("execution_mode"), row.getString("deployment_type"),
           RunStatus.fromWire(row.getString("status")), instant(row.getOffsetDateTime("created_at")),
           instant(row.getOffsetDateTime("started_at")), instant(row.getOffsetDateTime("finished_at")),
-          json(row.getValue("output_data")), json(row.getValue("node_outputs")), json(row.getValue("error")));
+          json(row.getValue("output_data")), json(row.getValue("node_outputs")), json(row.getValue("error")),
+          row.getUUID("api_key_id"));
     });
   }
 

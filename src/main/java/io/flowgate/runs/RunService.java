@@ -70,17 +70,19 @@ public final class RunService {
     return config.maxWait();
   }
 
-  private Run newRun(Deployment d, String runId, String mode) {
+  private Run newRun(Deployment d, String runId, String mode, UUID apiKeyId) {
     return new Run(runId, d.profileId(), d.id(), d.flowId(), d.flowVersion(), mode, d.deploymentType().wire(),
-        RunStatus.QUEUED, Instant.now(), null, null, null, null, null);
+        RunStatus.QUEUED, Instant.now(), null, null, null, null, null, apiKeyId);
   }
 
   /**
    * The fast path of a plain sync {@code server} run: executes here and now, and writes its state to Redis once,
    * when it ends. Completes with the ended run. Not for deployments with a webhook: their runs go through
-   * {@link #acceptAndAwait}, whose transitions record the run's events.
+   * {@link #acceptAndAwait}, whose transitions record the run's events. {@code apiKeyId}, here and below, is the key
+   * whose trigger made the run: it travels with the run (Redis, history) for usage per key, never onto the wire.
    */
-  public Future<RunView> runInProcess(Deployment deployment, FlowPlan plan, JsonObject input, String runId) {
+  public Future<RunView> runInProcess(Deployment deployment, FlowPlan plan, JsonObject input, String runId,
+      UUID apiKeyId) {
     Instant created = Instant.now();
     Duration timeout = timeoutOf(deployment);
     RunControl control = new RunControl();
@@ -89,7 +91,7 @@ public final class RunService {
         .compose(outcome -> {
           Run run = new Run(runId, deployment.profileId(), deployment.id(), deployment.flowId(),
               deployment.flowVersion(), "sync", deployment.deploymentType().wire(), outcome.status, created, created,
-              Instant.now(), outcome.output(), outcome.nodes(), outcome.error);
+              Instant.now(), outcome.output(), outcome.nodes(), outcome.error, apiKeyId);
           // Encoded once: stored in Redis and spliced into the response as these bytes.
           Buffer wire = run.toWire().toBuffer();
           return store.save(run, wire).map(saved -> {
@@ -102,11 +104,11 @@ public final class RunService {
   /**
    * Accepts a run: recorded in PostgreSQL first when {@code durable} (async: the 202 promise), then in Redis; an
    * {@code api} run is queued, a {@code server} run starts executing here in the background. Completes once the run
-   * is accepted; fails with 503 service_unavailable when that cannot be promised.
+   * is accepted; fails with 503 service_unavailable when that cannot be promised. The run carries {@code apiKeyId}.
    */
   public Future<Void> accept(Deployment deployment, FlowPlan plan, JsonObject input, String runId, String mode,
-      boolean durable, String requestId) {
-    Run run = newRun(deployment, runId, mode);
+      boolean durable, String requestId, UUID apiKeyId) {
+    Run run = newRun(deployment, runId, mode, apiKeyId);
     long deadline = run.createdAt().toEpochMilli() + timeoutOf(deployment).toMillis();
     Future<Void> recorded = durable
         ? acceptLog.append(run, input, deadline, requestId).recover(e -> {
@@ -179,13 +181,13 @@ public final class RunService {
     Instant finished = Instant.now();
     Buffer wire = new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(), run.mode(),
         run.type(), outcome.status, run.createdAt(), recordStartedAt, finished, outcome.output(), outcome.nodes(),
-        outcome.error).toWire().toBuffer();
+        outcome.error, run.apiKeyId()).toWire().toBuffer();
     return store.finishWithWire(run.id(), outcome.status, finished, wire, attempt)
         .onSuccess(won -> {
           if (won) {
             history.record(new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
                 run.mode(), run.type(), outcome.status, run.createdAt(), started, finished, outcome.output(),
-                outcome.nodes(), outcome.error));
+                outcome.nodes(), outcome.error, run.apiKeyId()));
           }
         });
   }
@@ -211,9 +213,9 @@ public final class RunService {
    * when the notice carries the run's wire form, it is not read at all.
    */
   public Future<RunView> acceptAndAwait(Deployment deployment, FlowPlan plan, JsonObject input, String runId,
-      String requestId, Duration max) {
+      String requestId, Duration max, UUID apiKeyId) {
     Future<RunNotices.Ended> done = notices.awaitDone(runId);
-    return accept(deployment, plan, input, runId, "sync", false, requestId).transform(ar -> {
+    return accept(deployment, plan, input, runId, "sync", false, requestId, apiKeyId).transform(ar -> {
       if (ar.failed() || max.isZero()) {
         notices.forget(runId, done);
         return ar.failed() ? Future.failedFuture(ar.cause()) : view(runId);

@@ -53,25 +53,28 @@ public final class RunStore {
       end
       """;
 
+  // The fields of a new run are ARGV[1..12] (see fields()): profile, deployment, flow_id, flow_version, mode, type,
+  // created_at, input, origin node, deadline, run id, the id of the API key that triggered it ('' = none).
   private static final LuaScript ENQUEUE = new LuaScript("""
       redis.call('HSET', KEYS[1], 'status', 'queued', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
         'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
-        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0, 'notify', ARGV[12])
+        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0, 'api_key_id', ARGV[12], 'notify', ARGV[13])
       redis.call('PERSIST', KEYS[1])
       redis.call('ZADD', KEYS[3], ARGV[10], ARGV[11])
       return redis.call('XADD', KEYS[2], '*', 'run', ARGV[11])
       """);
 
   // A run executed in-process from the start (server type), tracked so that any node can poll it and, if this
-  // node dies, the expired lease hands it to the queue. KEYS: run, deadlines, leases, outbox.
+  // node dies, the expired lease hands it to the queue. KEYS: run, deadlines, leases, outbox. ARGV: ENQUEUE's fields,
+  // lease expiry, notify.
   private static final LuaScript ACCEPT_LOCAL = new LuaScript(EMIT + """
       redis.call('HSET', KEYS[1], 'status', 'running', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
         'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
         'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 1, 'started_at', ARGV[7], 'worker', ARGV[9],
-        'notify', ARGV[13])
+        'api_key_id', ARGV[12], 'notify', ARGV[14])
       redis.call('PERSIST', KEYS[1])
       redis.call('ZADD', KEYS[2], ARGV[10], ARGV[11])
-      redis.call('ZADD', KEYS[3], ARGV[12], ARGV[11])
+      redis.call('ZADD', KEYS[3], ARGV[13], ARGV[11])
       emit(KEYS[1], KEYS[4], ARGV[11], 's', 'run.started', 'started', 'running', ARGV[7])
       return 1
       """);
@@ -79,7 +82,7 @@ public final class RunStore {
   // KEYS: run, stream, leases, deadlines, done channel, outbox. ARGV: started_at, worker, lease expiry, entry id,
   // group, max deliveries, run id, finished result for a dead letter, ttl. The first start records run.started.
   // Returns {'running', attempt, input, deployment, flow_id, flow_version, deadline, created_at, profile, mode, type,
-  // started_at (of the first attempt: what the run's record shows)} when
+  // started_at (of the first attempt: what the run's record shows), api_key_id} when
   // the run may start, {'dead'} when it has used up its deliveries, or {status} when it must not run.
   private static final LuaScript START = new LuaScript(EMIT + """
       if ARGV[4] ~= '' then
@@ -110,7 +113,7 @@ public final class RunStore {
         redis.call('HGET', KEYS[1], 'flow_version'), redis.call('HGET', KEYS[1], 'deadline'),
         redis.call('HGET', KEYS[1], 'created_at'), redis.call('HGET', KEYS[1], 'profile'),
         redis.call('HGET', KEYS[1], 'mode'), redis.call('HGET', KEYS[1], 'type'),
-        redis.call('HGET', KEYS[1], 'started_at')}
+        redis.call('HGET', KEYS[1], 'started_at'), redis.call('HGET', KEYS[1], 'api_key_id')}
       """);
 
   // The one terminal transition, with its run.completed or run.failed event (a timed-out or cancelled run fails).
@@ -150,7 +153,7 @@ public final class RunStore {
       end
       redis.call('HSET', KEYS[1], 'status', ARGV[1], 'profile', ARGV[2], 'deployment', ARGV[3], 'flow_id', ARGV[4],
         'flow_version', ARGV[5], 'mode', ARGV[6], 'type', ARGV[7], 'created_at', ARGV[8], 'started_at', ARGV[9],
-        'finished_at', ARGV[10], 'wire', ARGV[11])
+        'finished_at', ARGV[10], 'wire', ARGV[11], 'api_key_id', ARGV[13])
       redis.call('EXPIRE', KEYS[1], ARGV[12])
       return 1
       """);
@@ -186,11 +189,12 @@ public final class RunStore {
       """);
 
   // Re-creates a run that PostgreSQL recorded as accepted but Redis no longer has. KEYS: run, stream, deadlines.
+  // ARGV as ENQUEUE's.
   private static final LuaScript RESTORE = new LuaScript("""
       if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
       redis.call('HSET', KEYS[1], 'status', 'queued', 'profile', ARGV[1], 'deployment', ARGV[2], 'flow_id', ARGV[3],
         'flow_version', ARGV[4], 'mode', ARGV[5], 'type', ARGV[6], 'created_at', ARGV[7], 'input', ARGV[8],
-        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0, 'notify', ARGV[12])
+        'origin', ARGV[9], 'deadline', ARGV[10], 'attempt', 0, 'api_key_id', ARGV[12], 'notify', ARGV[13])
       redis.call('ZADD', KEYS[3], ARGV[10], ARGV[11])
       redis.call('XADD', KEYS[2], '*', 'run', ARGV[11])
       return 1
@@ -280,7 +284,12 @@ public final class RunStore {
         run.flowId() == null ? "" : run.flowId().toString(),
         run.flowVersion() == null ? "" : run.flowVersion().toString(),
         run.mode(), run.type(), run.createdAt().toString(), input.encode(), originNode,
-        Long.toString(deadlineEpochMs), run.id());
+        Long.toString(deadlineEpochMs), run.id(), keyId(run));
+  }
+
+  /** The run's API key id as stored in its hash: '' for none. */
+  private static String keyId(Run run) {
+    return run.apiKeyId() == null ? "" : run.apiKeyId().toString();
   }
 
   private static List<String> with(List<String> fields, String... more) {
@@ -326,9 +335,10 @@ public final class RunStore {
         with(fields(run, input, originNode, deadlineEpochMs), notify)).map(r -> r != null && r.toInteger() == 1);
   }
 
-  /** What a worker needs to execute a run it has started. */
+  /** What a worker needs to execute a run it has started; {@code apiKeyId} null or empty when the run has none. */
   record Claimed(int attempt, String input, String deploymentId, String flowId, String flowVersion,
-      long deadlineEpochMs, String createdAt, String profileId, String mode, String type, String startedAt) {}
+      long deadlineEpochMs, String createdAt, String profileId, String mode, String type, String startedAt,
+      String apiKeyId) {}
 
   /** The outcome of {@link #start}: the run to execute, or why there is none. */
   record Start(Claimed claimed, String refusal) {}
@@ -351,8 +361,8 @@ public final class RunStore {
           }
           return new Start(new Claimed(Integer.parseInt(r.get(1).toString()), str(r.get(2)), str(r.get(3)),
               str(r.get(4)), str(r.get(5)), r.get(6) == null ? 0L : Long.parseLong(r.get(6).toString()),
-              str(r.get(7)), str(r.get(8)), str(r.get(9)), str(r.get(10)), r.size() > 11 ? str(r.get(11)) : null),
-              null);
+              str(r.get(7)), str(r.get(8)), str(r.get(9)), str(r.get(10)), r.size() > 11 ? str(r.get(11)) : null,
+              r.size() > 12 ? str(r.get(12)) : null), null);
         });
   }
 
@@ -390,7 +400,7 @@ public final class RunStore {
         run.mode(), run.type(), run.createdAt().toString(),
         run.startedAt() == null ? "" : run.startedAt().toString(),
         run.finishedAt() == null ? "" : run.finishedAt().toString(),
-        wire, syncTtlSeconds))
+        wire, syncTtlSeconds, keyId(run)))
         .map(r -> r != null && r.toInteger() == 1);
   }
 

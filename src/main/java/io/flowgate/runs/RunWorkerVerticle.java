@@ -205,7 +205,9 @@ public final class RunWorkerVerticle extends VerticleBase {
     Run run = new Run(runId, UUID.fromString(c.profileId()), UUID.fromString(c.deploymentId()),
         c.flowId() == null || c.flowId().isEmpty() ? null : UUID.fromString(c.flowId()),
         c.flowVersion() == null || c.flowVersion().isEmpty() ? null : Integer.valueOf(c.flowVersion()),
-        c.mode(), c.type(), RunStatus.RUNNING, Instant.parse(c.createdAt()), started, null, null, null, null);
+        c.mode(), c.type(), RunStatus.RUNNING, Instant.parse(c.createdAt()), started, null, null, null, null,
+        // From the run's hash, not this node's memory: the node that accepted the run may be another.
+        c.apiKeyId() == null || c.apiKeyId().isEmpty() ? null : UUID.fromString(c.apiKeyId()));
     Duration timeout = Duration.ofMillis(c.deadlineEpochMs() - run.createdAt().toEpochMilli());
     long remainingMs = c.deadlineEpochMs() - System.currentTimeMillis();
     RunControl control = new RunControl();
@@ -282,7 +284,7 @@ public final class RunWorkerVerticle extends VerticleBase {
               history.record(new Run(o.run().id(), o.run().profileId(), o.run().deploymentId(), o.run().flowId(),
                   o.run().flowVersion(), o.run().mode(), o.run().type(), RunStatus.FAILED, o.run().createdAt(), null,
                   Instant.now(), null, new JsonObject(), new JsonObject().put("message",
-                      "The run's state was lost before it ended.")));
+                      "The run's state was lost before it ended."), o.run().apiKeyId()));
               return;
             }
             // Restored with the webhook events its deployment subscribes to: its events (same message ids) follow.

@@ -225,7 +225,7 @@ public final class TriggerHandler implements Handler<RoutingContext> {
   private Future<Void> startAsync(RoutingContext rc, Call call, String runId, Prefer prefer) {
     String mode = call.deployment().executionMode() == ExecutionMode.ASYNC ? "async" : "sync";
     return runs.accept(call.deployment(), call.plan(), call.input(), runId, mode, true,
-            RequestContext.requestId(rc))
+            RequestContext.requestId(rc), rc.get(KEY_ID))
         .onSuccess(v -> {
           if (prefer.respondAsync()) {
             rc.response().putHeader(PREFERENCE_APPLIED, "respond-async");
@@ -244,13 +244,14 @@ public final class TriggerHandler implements Handler<RoutingContext> {
     // A deployment with a webhook takes the tracked path: its run's transitions record run.started and its end.
     if (d.deploymentType() == DeploymentType.SERVER && prefer.waitSeconds() == null && !idempotent
         && !WebhookEvents.notifies(d.notification())) {
-      return runs.runInProcess(d, call.plan(), call.input(), runId).map(run -> {
+      return runs.runInProcess(d, call.plan(), call.input(), runId, rc.get(KEY_ID)).map(run -> {
         respond(rc, run);
         return null;
       });
     }
     Hold hold = hold(d, prefer);
-    return runs.acceptAndAwait(d, call.plan(), call.input(), runId, RequestContext.requestId(rc), hold.hold())
+    return runs.acceptAndAwait(d, call.plan(), call.input(), runId, RequestContext.requestId(rc), hold.hold(),
+            rc.get(KEY_ID))
         .compose(run -> respondWhenEnded(rc, runId, run, hold));
   }
 

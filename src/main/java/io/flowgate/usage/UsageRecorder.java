@@ -26,8 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * This node's share of the usage of deployments, counted in memory and written to PostgreSQL in batches, never per
  * request. Calls are counted per deployment, API key and minute (count, errors by code, a latency histogram, the last
- * call); runs that waited in the queue (or ran in the background) per deployment and minute (queue wait and execution
- * histograms). Every {@code usage.flush_ms} the minutes that changed are written as this writer's running totals (a
+ * call); runs that waited in the queue (or ran in the background) per deployment, the API key that triggered them and
+ * the minute they ended (queue wait and execution histograms), whichever node accepted them. Every {@code usage.flush_ms} the minutes that changed are written as this writer's running totals (a
  * row per writer and minute, replaced: a retried write never counts twice); a minute is forgotten once it is over and
  * written. A node that dies loses at most one interval. Thread-safe: {@link #call} runs on every event loop.
  */
@@ -35,6 +35,8 @@ public final class UsageRecorder {
   private static final Logger LOG = LoggerFactory.getLogger(UsageRecorder.class);
   private static final long MINUTE_MS = 60_000;
   private static final long RETENTION_EVERY_MS = 3_600_000;
+  // Stands for "no key" in the maps (which take no null): runs recorded before runs carried their key.
+  private static final UUID NO_KEY = new UUID(0, 0);
 
   private final Vertx vertx;
   private final UsageRepository repository;
@@ -42,7 +44,7 @@ public final class UsageRecorder {
   private final GatewayMetrics metrics;
   private final Duration retention;
   private final Map<UUID, Map<UUID, Series<CallBucket>>> calls = new ConcurrentHashMap<>();
-  private final Map<UUID, Series<RunBucket>> runs = new ConcurrentHashMap<>();
+  private final Map<UUID, Map<UUID, Series<RunBucket>>> runs = new ConcurrentHashMap<>();
   private final AtomicReference<Future<Void>> tail = new AtomicReference<>(Future.succeededFuture());
   private long lastRetention;
   private long timerId = -1;
@@ -71,21 +73,30 @@ public final class UsageRecorder {
    */
   public void call(UUID deploymentId, UUID keyId, String errorCode, long latencyNanos) {
     long now = System.currentTimeMillis();
-    Map<UUID, Series<CallBucket>> byKey = calls.get(deploymentId);
+    series(calls, deploymentId, keyId).bucket(now / MINUTE_MS * MINUTE_MS, CallBucket::new)
+        .add(errorCode, latencyNanos / 1e6, now);
+  }
+
+  /** The series of a deployment and key ({@code keyId} may be null: no key), created on first use. */
+  private static <B extends Bucket> Series<B> series(Map<UUID, Map<UUID, Series<B>>> all, UUID deploymentId,
+      UUID keyId) {
+    // get before computeIfAbsent: a hit (the common case) takes no lock.
+    Map<UUID, Series<B>> byKey = all.get(deploymentId);
     if (byKey == null) {
-      byKey = calls.computeIfAbsent(deploymentId, d -> new ConcurrentHashMap<>());
+      byKey = all.computeIfAbsent(deploymentId, d -> new ConcurrentHashMap<>());
     }
-    Series<CallBucket> series = byKey.get(keyId);
+    UUID slot = keyId == null ? NO_KEY : keyId;
+    Series<B> series = byKey.get(slot);
     if (series == null) {
-      series = byKey.computeIfAbsent(keyId, k -> new Series<>(deploymentId, k));
+      series = byKey.computeIfAbsent(slot, k -> new Series<>(deploymentId, keyId));
     }
-    series.bucket(now / MINUTE_MS * MINUTE_MS, CallBucket::new).add(errorCode, latencyNanos / 1e6, now);
+    return series;
   }
 
   /**
    * Counts the timings of an ended run if it waited in the queue or ran in the background (api-type deployments, and
-   * async runs): from acceptance to start, and from start to end. Runs executed inline for a sync caller have no wait
-   * and are not counted here. Never blocks, never fails.
+   * async runs): from acceptance to start, and from start to end, under the key that triggered it (the run carries
+   * it). Runs executed inline for a sync caller have no wait and are not counted here. Never blocks, never fails.
    */
   public void runEnded(Run run) {
     boolean queued = "api".equals(run.type()) || "async".equals(run.mode());
@@ -102,11 +113,8 @@ public final class UsageRecorder {
     }
     metrics.runTimings(run.mode(), run.type(), wait, execution);
     long now = System.currentTimeMillis();
-    Series<RunBucket> series = runs.get(run.deploymentId());
-    if (series == null) {
-      series = runs.computeIfAbsent(run.deploymentId(), d -> new Series<>(d, null));
-    }
-    series.bucket(now / MINUTE_MS * MINUTE_MS, RunBucket::new).add(wait.toNanos() / 1e6, execution.toNanos() / 1e6);
+    series(runs, run.deploymentId(), run.apiKeyId()).bucket(now / MINUTE_MS * MINUTE_MS, RunBucket::new)
+        .add(wait.toNanos() / 1e6, execution.toNanos() / 1e6);
   }
 
   /**
@@ -140,28 +148,8 @@ public final class UsageRecorder {
 
   private Future<Void> write() {
     List<Written> written = new ArrayList<>();
-    List<UsageRepository.CallRow> callRows = new ArrayList<>();
-    List<UsageRepository.RunRow> runRows = new ArrayList<>();
-    for (Map<UUID, Series<CallBucket>> byKey : calls.values()) {
-      for (Series<CallBucket> series : byKey.values()) {
-        for (CallBucket b : series.buckets.values()) {
-          long version = b.version.get();
-          if (version != b.written) {
-            callRows.add(b.row(series.deploymentId, series.keyId));
-            written.add(new Written(b, version));
-          }
-        }
-      }
-    }
-    for (Series<RunBucket> series : runs.values()) {
-      for (RunBucket b : series.buckets.values()) {
-        long version = b.version.get();
-        if (version != b.written) {
-          runRows.add(b.row(series.deploymentId));
-          written.add(new Written(b, version));
-        }
-      }
-    }
+    List<UsageRepository.CallRow> callRows = changed(calls, CallBucket::row, written);
+    List<UsageRepository.RunRow> runRows = changed(runs, RunBucket::row, written);
     long now = System.currentTimeMillis();
     boolean prune = now - lastRetention > RETENTION_EVERY_MS;
     Future<Void> rows = callRows.isEmpty() && runRows.isEmpty() ? Future.succeededFuture()
@@ -184,16 +172,36 @@ public final class UsageRecorder {
         .recover(e -> Future.succeededFuture());
   }
 
+  /** The rows of the buckets that changed since they were last written; each noted in {@code written}. */
+  private static <B extends Bucket, R> List<R> changed(Map<UUID, Map<UUID, Series<B>>> all, RowOf<B, R> rowOf,
+      List<Written> written) {
+    List<R> rows = new ArrayList<>();
+    for (Map<UUID, Series<B>> byKey : all.values()) {
+      for (Series<B> series : byKey.values()) {
+        for (B b : series.buckets.values()) {
+          long version = b.version.get();
+          if (version != b.written) {
+            rows.add(rowOf.row(b, series.deploymentId, series.keyId));
+            written.add(new Written(b, version));
+          }
+        }
+      }
+    }
+    return rows;
+  }
+
   /** Drops the buckets of minutes that are over (with a minute's grace for late callers) and fully written. */
   private void forgetPastMinutes(long now) {
     long cutoff = now / MINUTE_MS * MINUTE_MS - MINUTE_MS;
-    for (Map<UUID, Series<CallBucket>> byKey : calls.values()) {
-      for (Series<CallBucket> series : byKey.values()) {
+    forgetBefore(calls, cutoff);
+    forgetBefore(runs, cutoff);
+  }
+
+  private static <B extends Bucket> void forgetBefore(Map<UUID, Map<UUID, Series<B>>> all, long cutoff) {
+    for (Map<UUID, Series<B>> byKey : all.values()) {
+      for (Series<B> series : byKey.values()) {
         series.forgetBefore(cutoff);
       }
-    }
-    for (Series<RunBucket> series : runs.values()) {
-      series.forgetBefore(cutoff);
     }
   }
 
@@ -206,6 +214,11 @@ public final class UsageRecorder {
   }
 
   private record Written(Bucket bucket, long version) {}
+
+  /** The row a bucket of a deployment and key is written as. */
+  private interface RowOf<B, R> {
+    R row(B bucket, UUID deploymentId, UUID keyId);
+  }
 
   /** One deployment (and key) with its open minutes; {@code current} is the latest, read without a map lookup. */
   private static final class Series<B extends Bucket> {
@@ -298,9 +311,9 @@ public final class UsageRecorder {
       version.incrementAndGet();
     }
 
-    UsageRepository.RunRow row(UUID deploymentId) {
-      return new UsageRepository.RunRow(deploymentId, minute, runs.sum(), snapshot(queueWait), queueWaitSumMs.sum(),
-          snapshot(execution), executionSumMs.sum());
+    UsageRepository.RunRow row(UUID deploymentId, UUID keyId) {
+      return new UsageRepository.RunRow(deploymentId, keyId, minute, runs.sum(), snapshot(queueWait),
+          queueWaitSumMs.sum(), snapshot(execution), executionSumMs.sum());
     }
   }
 

@@ -15,19 +15,38 @@ import java.util.function.Function;
  * thread.
  */
 public record UsageReport(UUID deploymentId, UsageWindow window, Instant from, Instant to, List<KeyUsage> keys,
-    RunUsage runs) {
+    RunUsage runsWithoutKey) {
 
-  /** The calls made with one key. */
+  /** The calls made with one key, and the queued runs they made that ended in the window. */
   public record KeyUsage(UUID keyId, long calls, Map<String, Long> errors, long[] latency, double latencySumMs,
-      Instant lastCall) {}
+      Instant lastCall, RunUsage runs) {}
 
-  /** The queued runs that ended in the window. */
+  /** Queued runs that ended in the window: their count, and bucket counts and sums of queue wait and execution. */
   public record RunUsage(long runs, long[] queueWait, double queueWaitSumMs, long[] execution,
-      double executionSumMs) {}
+      double executionSumMs) {
+    public static final RunUsage NONE = new RunUsage(0, new long[0], 0, new long[0], 0);
+
+    RunUsage plus(RunUsage other) {
+      return new RunUsage(runs + other.runs, sum(queueWait, other.queueWait), queueWaitSumMs + other.queueWaitSumMs,
+          sum(execution, other.execution), executionSumMs + other.executionSumMs);
+    }
+
+    JsonObject toJson() {
+      return new JsonObject()
+          .put("runs", runs)
+          .put("queue_wait_ms", withTotal(summary(queueWait, queueWaitSumMs, runs), queueWaitSumMs))
+          .put("execution_ms", withTotal(summary(execution, executionSumMs, runs), executionSumMs));
+    }
+
+    private static JsonObject withTotal(JsonObject summary, double totalMs) {
+      return summary.put("total", Math.round(totalMs * 1000) / 1000.0);
+    }
+  }
 
   /**
    * The wire form. {@code describeKey} gives the members that show a key (its masked form and name) for an id, or
-   * null for a key that no longer exists.
+   * null for a key that no longer exists. The deployment's {@code queued_runs} are its keys' plus those recorded
+   * without a key ({@code runs_without_key}: runs that ended before runs carried their key).
    */
   public JsonObject toJson(Function<UUID, JsonObject> describeKey) {
     long calls = 0;
@@ -35,22 +54,23 @@ public record UsageReport(UUID deploymentId, UsageWindow window, Instant from, I
     Map<String, Long> errors = new TreeMap<>();
     long[] latency = new long[LatencyHistogram.BUCKETS];
     Instant lastCall = null;
+    RunUsage runs = runsWithoutKey;
     JsonArray perKey = new JsonArray();
     for (KeyUsage k : keys) {
       calls += k.calls();
       latencySum += k.latencySumMs();
       k.errors().forEach((code, n) -> errors.merge(code, n, Long::sum));
-      for (int i = 0; i < k.latency().length && i < latency.length; i++) {
-        latency[i] += k.latency()[i];
-      }
+      latency = sum(latency, k.latency());
       if (k.lastCall() != null && (lastCall == null || k.lastCall().isAfter(lastCall))) {
         lastCall = k.lastCall();
       }
+      runs = runs.plus(k.runs());
       JsonObject described = describeKey.apply(k.keyId());
       JsonObject entry = new JsonObject().put("api_key_id", k.keyId().toString())
           .put("key", described == null ? null : described.getValue("key"))
           .put("name", described == null ? null : described.getValue("name"));
-      perKey.add(calls(entry, k.calls(), k.errors(), k.latency(), k.latencySumMs(), k.lastCall()));
+      perKey.add(calls(entry, k.calls(), k.errors(), k.latency(), k.latencySumMs(), k.lastCall())
+          .put("queued_runs", k.runs().toJson()));
     }
     JsonObject json = new JsonObject()
         .put("deployment_id", deploymentId.toString())
@@ -58,10 +78,7 @@ public record UsageReport(UUID deploymentId, UsageWindow window, Instant from, I
         .put("from", from.toString())
         .put("to", to.toString());
     calls(json, calls, errors, latency, latencySum, lastCall);
-    json.put("queued_runs", new JsonObject()
-        .put("runs", runs.runs())
-        .put("queue_wait_ms", summary(runs.queueWait(), runs.queueWaitSumMs(), runs.runs()))
-        .put("execution_ms", summary(runs.execution(), runs.executionSumMs(), runs.runs())));
+    json.put("queued_runs", runs.toJson().put("runs_without_key", runsWithoutKey.runs()));
     return json.put("keys", perKey);
   }
 
@@ -82,5 +99,14 @@ public record UsageReport(UUID deploymentId, UsageWindow window, Instant from, I
         .put("p95", LatencyHistogram.percentile(buckets, 0.95))
         .put("p99", LatencyHistogram.percentile(buckets, 0.99))
         .put("mean", count == 0 ? null : Math.round(sum / count * 1000) / 1000.0);
+  }
+
+  /** Bucket counts added index by index (the arrays may be of any lengths up to {@link LatencyHistogram#BUCKETS}). */
+  private static long[] sum(long[] a, long[] b) {
+    long[] total = new long[Math.max(a.length, b.length)];
+    for (int i = 0; i < total.length; i++) {
+      total[i] = (i < a.length ? a[i] : 0) + (i < b.length ? b[i] : 0);
+    }
+    return total;
   }
 }

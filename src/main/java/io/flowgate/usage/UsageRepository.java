@@ -32,9 +32,12 @@ public final class UsageRepository {
   record CallRow(UUID deploymentId, UUID keyId, long minute, long calls, Map<String, Long> errors, long[] latency,
       double latencySumMs, long lastCall) {}
 
-  /** One writer's totals of the queued runs of one deployment that ended in one minute (epoch ms). */
-  record RunRow(UUID deploymentId, long minute, long runs, long[] queueWait, double queueWaitSumMs, long[] execution,
-      double executionSumMs) {}
+  /**
+   * One writer's totals of the queued runs of one deployment and API key ({@code keyId} null: runs without one) that
+   * ended in one minute (epoch ms).
+   */
+  record RunRow(UUID deploymentId, UUID keyId, long minute, long runs, long[] queueWait, double queueWaitSumMs,
+      long[] execution, double executionSumMs) {}
 
   /** Writes (replaces) {@code writer}'s rows: one statement per table. */
   Future<Void> write(String writer, List<CallRow> calls, List<RunRow> runs) {
@@ -72,6 +75,7 @@ public final class UsageRepository {
   private Future<?> writeRuns(String writer, List<RunRow> rows) {
     int n = rows.size();
     UUID[] deployments = new UUID[n];
+    UUID[] keys = new UUID[n];
     OffsetDateTime[] minutes = new OffsetDateTime[n];
     Long[] runs = new Long[n];
     String[] waits = new String[n];
@@ -81,6 +85,7 @@ public final class UsageRepository {
     for (int i = 0; i < n; i++) {
       RunRow r = rows.get(i);
       deployments[i] = r.deploymentId();
+      keys[i] = r.keyId();
       minutes[i] = odt(r.minute());
       runs[i] = r.runs();
       waits[i] = arrayLiteral(r.queueWait());
@@ -89,7 +94,7 @@ public final class UsageRepository {
       executionSums[i] = r.executionSumMs();
     }
     return pool.preparedQuery(UsageSql.UPSERT_RUNS).execute(Tuple.tuple().addArrayOfUUID(deployments)
-        .addArrayOfOffsetDateTime(minutes).addString(writer).addArrayOfLong(runs).addArrayOfString(waits)
+        .addArrayOfUUID(keys).addArrayOfOffsetDateTime(minutes).addString(writer).addArrayOfLong(runs).addArrayOfString(waits)
         .addArrayOfDouble(waitSums).addArrayOfString(executions).addArrayOfDouble(executionSums));
   }
 
@@ -116,6 +121,7 @@ public final class UsageRepository {
     Future<RowSet<Row>> runTotals = pool.preparedQuery(UsageSql.RUN_TOTALS).execute(params);
     Future<RowSet<Row>> runBuckets = pool.preparedQuery(UsageSql.RUN_BUCKETS).execute(params);
     return Future.all(totals, errors, latency, runTotals, runBuckets).map(all -> {
+      Map<UUID, UsageReport.RunUsage> runsByKey = runsByKey(runTotals.result(), runBuckets.result());
       Map<UUID, UsageReport.KeyUsage> keys = new LinkedHashMap<>();
       Map<UUID, Map<String, Long>> errorsByKey = new HashMap<>();
       Map<UUID, long[]> latencyByKey = new HashMap<>();
@@ -133,19 +139,37 @@ public final class UsageRepository {
         OffsetDateTime last = row.getOffsetDateTime("last_call_at");
         keys.put(key, new UsageReport.KeyUsage(key, row.getLong("calls"),
             errorsByKey.getOrDefault(key, Map.of()), latencyByKey.getOrDefault(key, new long[0]),
-            row.getDouble("latency_sum_ms"), last == null ? null : last.toInstant()));
+            row.getDouble("latency_sum_ms"), last == null ? null : last.toInstant(),
+            runsByKey.getOrDefault(key, UsageReport.RunUsage.NONE)));
       }
-      Row t = runTotals.result().iterator().next();
-      long[] waits = new long[LatencyHistogram.BUCKETS];
-      long[] executions = new long[LatencyHistogram.BUCKETS];
-      for (Row row : runBuckets.result()) {
-        add("queue_wait".equals(row.getString("kind")) ? waits : executions, row.getInteger("i") - 1,
-            row.getLong("n"));
-      }
-      UsageReport.RunUsage runs = new UsageReport.RunUsage(t.getLong("runs"), waits, t.getDouble("queue_wait_sum_ms"),
-          executions, t.getDouble("execution_sum_ms"));
-      return new UsageReport(deploymentId, window, from, to, new ArrayList<>(keys.values()), runs);
+      UsageReport.RunUsage withoutKey = runsByKey.getOrDefault(null, UsageReport.RunUsage.NONE);
+      // A key may have runs that ended in the window and no call in it (triggered just before it began).
+      runsByKey.forEach((key, runs) -> {
+        if (key != null && !keys.containsKey(key)) {
+          keys.put(key, new UsageReport.KeyUsage(key, 0, Map.of(), new long[0], 0, null, runs));
+        }
+      });
+      return new UsageReport(deploymentId, window, from, to, new ArrayList<>(keys.values()), withoutKey);
     });
+  }
+
+  /** The queued runs per key; the null key holds the runs recorded without one. */
+  private static Map<UUID, UsageReport.RunUsage> runsByKey(RowSet<Row> totals, RowSet<Row> buckets) {
+    Map<UUID, long[]> waits = new HashMap<>();
+    Map<UUID, long[]> executions = new HashMap<>();
+    for (Row row : buckets) {
+      Map<UUID, long[]> kind = "queue_wait".equals(row.getString("kind")) ? waits : executions;
+      add(kind.computeIfAbsent(row.getUUID("api_key_id"), k -> new long[LatencyHistogram.BUCKETS]),
+          row.getInteger("i") - 1, row.getLong("n"));
+    }
+    Map<UUID, UsageReport.RunUsage> runs = new LinkedHashMap<>();
+    for (Row row : totals) {
+      UUID key = row.getUUID("api_key_id");
+      runs.put(key, new UsageReport.RunUsage(row.getLong("runs"), waits.getOrDefault(key, new long[0]),
+          row.getDouble("queue_wait_sum_ms"), executions.getOrDefault(key, new long[0]),
+          row.getDouble("execution_sum_ms")));
+    }
+    return runs;
   }
 
   private static void add(long[] counts, int index, long n) {

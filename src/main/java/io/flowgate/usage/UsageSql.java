@@ -14,13 +14,15 @@ final class UsageSql {
         last_call_at = EXCLUDED.last_call_at
       """;
 
+  /** As {@link #UPSERT_CALLS}; the key may be null (a run without one), which the unique index counts as a key. */
   static final String UPSERT_RUNS = """
-      INSERT INTO run_usage_minutes (deployment_id, minute, writer, runs, queue_wait, queue_wait_sum_ms, execution,
-        execution_sum_ms)
-      SELECT d, m, $3::text, r, q::bigint[], qs, x::bigint[], xs
-      FROM unnest($1::uuid[], $2::timestamptz[], $4::int8[], $5::text[], $6::float8[], $7::text[], $8::float8[])
-        AS u(d, m, r, q, qs, x, xs)
-      ON CONFLICT (deployment_id, minute, writer) DO UPDATE SET runs = EXCLUDED.runs,
+      INSERT INTO run_usage_minutes (deployment_id, api_key_id, minute, writer, runs, queue_wait, queue_wait_sum_ms,
+        execution, execution_sum_ms)
+      SELECT d, k, m, $4::text, r, q::bigint[], qs, x::bigint[], xs
+      FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[], $5::int8[], $6::text[], $7::float8[], $8::text[],
+        $9::float8[]) AS u(d, k, m, r, q, qs, x, xs)
+      ON CONFLICT (deployment_id, minute, writer, coalesce(api_key_id, '00000000-0000-0000-0000-000000000000'::uuid))
+      DO UPDATE SET runs = EXCLUDED.runs,
         queue_wait = EXCLUDED.queue_wait, queue_wait_sum_ms = EXCLUDED.queue_wait_sum_ms,
         execution = EXCLUDED.execution, execution_sum_ms = EXCLUDED.execution_sum_ms
       """;
@@ -44,20 +46,21 @@ final class UsageSql {
       WHERE u.deployment_id = $1 AND u.minute >= $2 GROUP BY u.api_key_id, b.i
       """;
 
+  /** Per key; a null {@code api_key_id} holds the runs recorded without one. */
   static final String RUN_TOTALS = """
-      SELECT coalesce(sum(runs), 0)::bigint AS runs, coalesce(sum(queue_wait_sum_ms), 0) AS queue_wait_sum_ms,
-        coalesce(sum(execution_sum_ms), 0) AS execution_sum_ms
-      FROM run_usage_minutes WHERE deployment_id = $1 AND minute >= $2
+      SELECT api_key_id, sum(runs)::bigint AS runs, sum(queue_wait_sum_ms) AS queue_wait_sum_ms,
+        sum(execution_sum_ms) AS execution_sum_ms
+      FROM run_usage_minutes WHERE deployment_id = $1 AND minute >= $2 GROUP BY api_key_id
       """;
 
   static final String RUN_BUCKETS = """
-      SELECT 'queue_wait' AS kind, b.i::int AS i, sum(b.n)::bigint AS n
+      SELECT r.api_key_id, 'queue_wait' AS kind, b.i::int AS i, sum(b.n)::bigint AS n
       FROM run_usage_minutes r CROSS JOIN LATERAL unnest(r.queue_wait) WITH ORDINALITY AS b(n, i)
-      WHERE r.deployment_id = $1 AND r.minute >= $2 GROUP BY b.i
+      WHERE r.deployment_id = $1 AND r.minute >= $2 GROUP BY r.api_key_id, b.i
       UNION ALL
-      SELECT 'execution', b.i::int, sum(b.n)::bigint
+      SELECT r.api_key_id, 'execution', b.i::int, sum(b.n)::bigint
       FROM run_usage_minutes r CROSS JOIN LATERAL unnest(r.execution) WITH ORDINALITY AS b(n, i)
-      WHERE r.deployment_id = $1 AND r.minute >= $2 GROUP BY b.i
+      WHERE r.deployment_id = $1 AND r.minute >= $2 GROUP BY r.api_key_id, b.i
       """;
 
   static final String DELETE_CALLS_BEFORE = "DELETE FROM usage_minutes WHERE minute < $1";

@@ -45,7 +45,7 @@ class RunStoreTest extends RunStoreTestBase {
   void ended_sync_runs_are_kept_for_the_sync_ttl_and_async_runs_for_the_longer_one() {
     Run async = queued();
     Run sync = new Run(UUID.randomUUID().toString(), async.profileId(), async.deploymentId(), async.flowId(), 1,
-        "sync", "api", RunStatus.QUEUED, Instant.now(), null, null, null, null, null);
+        "sync", "api", RunStatus.QUEUED, Instant.now(), null, null, null, null, null, async.apiKeyId());
     JsonObject result = Run.result(new JsonObject(), new JsonObject(), null);
     for (Run run : new Run[] {async, sync}) {
       await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000));

@@ -35,9 +35,9 @@ abstract class RunStoreTestBase {
     Futures.await(vertx.close());
   }
 
-  /** A queued async run of an api-type deployment, created now. */
+  /** A queued async run of an api-type deployment, triggered with a key, created now. */
   protected static Run queued() {
     return new Run(UUID.randomUUID().toString(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), 1, "async",
-        "api", RunStatus.QUEUED, Instant.now(), null, null, null, null, null);
+        "api", RunStatus.QUEUED, Instant.now(), null, null, null, null, null, UUID.randomUUID());
   }
 }
