@@ -19,8 +19,8 @@ import java.util.UUID;
 
 /**
  * {@code GET /deployments/{id}/usage?window=1h|24h|7d}: calls, errors by code, latency percentiles and the last call
- * of one of the caller's deployments, in total and per API key (masked), and the queue wait and execution time of its
- * queued runs. Counted by every node in memory and written every {@code usage.flush_ms}; this node writes its own
+ * of one of the caller's deployments, and the queue wait and execution time of its queued runs, in total and per API
+ * key (masked). Counted by every node in memory and written every {@code usage.flush_ms}; this node writes its own
  * counts first, so a report may lag other nodes' calls by that interval. Event-loop only.
  */
 final class UsageHandlers {

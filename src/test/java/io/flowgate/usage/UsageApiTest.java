@@ -22,8 +22,9 @@ import org.junit.jupiter.api.TestInstance;
 
 /**
  * {@code GET /api/v1/deployments/{id}/usage} against the calls this test made: counts and errors by code per key and
- * in total, latency percentiles, the last call, and the queue wait and execution time of queued runs. The node's
- * periodic write is set to 10 minutes: the report must write this node's counts itself before it reads.
+ * in total, latency percentiles, the last call, and the queue wait and execution time of queued runs (per key across
+ * two nodes: {@link UsagePerKeyTest}). The node's periodic write is set to 10 minutes: the report must write this
+ * node's counts itself before it reads.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class UsageApiTest {
@@ -91,6 +92,7 @@ class UsageApiTest {
     assertThat(bUsage.getLong("calls")).isEqualTo(8);
     assertThat(bUsage.getLong("errors")).isEqualTo(2);
     assertThat(bUsage.getJsonObject("errors_by_code")).isEqualTo(new JsonObject().put("rate_limited", 2));
+    assertThat(bUsage.getJsonObject("queued_runs").getLong("runs")).isZero();
     assertLatency(bUsage.getJsonObject("latency_ms"));
     assertThat(usage.encode()).doesNotContain(keyA).doesNotContain(keyB);
 
@@ -130,6 +132,12 @@ class UsageApiTest {
     assertThat(wait.getDouble("p50")).isNotNull().isGreaterThanOrEqualTo(0.0);
     assertThat(wait.getDouble("p50")).isLessThanOrEqualTo(wait.getDouble("p99"));
     assertThat(wait.getDouble("mean")).isLessThan(execution.getDouble("mean"));
+    // The deployment's one key made them all.
+    assertThat(runs.getLong("runs_without_key")).isZero();
+    JsonObject perKey = byId(usage.getJsonArray("keys"), d.getString("api_key_id")).getJsonObject("queued_runs");
+    assertThat(perKey.getLong("runs")).isEqualTo(3);
+    assertThat(perKey.getJsonObject("execution_ms").getDouble("total"))
+        .isEqualTo(execution.getDouble("total")).isGreaterThanOrEqualTo(3 * 150.0);
   }
 
   private static void assertLatency(JsonObject latency) {
