@@ -4,6 +4,8 @@ import static io.flowgate.testsupport.ControlPlane.createDeployment;
 import static io.flowgate.testsupport.ControlPlane.createFlow;
 import static io.flowgate.testsupport.ControlPlane.ok;
 import static io.flowgate.testsupport.ControlPlane.versionedFlow;
+import static io.flowgate.usage.UsageFixtures.byId;
+import static io.flowgate.usage.UsageFixtures.deployDelay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.flowgate.deployments.ApiKeys;
@@ -105,9 +107,7 @@ class UsageApiTest {
 
   @Test
   void usage_shows_the_queue_wait_and_execution_time_of_queued_runs() {
-    String flow = createFlow(node.http(), versionedFlow("queued", 1, 150));
-    JsonObject d = createDeployment(node.http(), new JsonObject().put("flow_id", flow).put("deployment_type", "api")
-        .put("execution_mode", "async"));
+    JsonObject d = deployDelay(node.http(), "queued", 150, "api", "async");
     String id = d.getString("id");
     String key = d.getString("api_key");
     for (int i = 0; i < 3; i++) {
@@ -146,14 +146,5 @@ class UsageApiTest {
     assertThat(latency.getDouble("p95")).isGreaterThanOrEqualTo(p50);
     assertThat(latency.getDouble("p99")).isGreaterThanOrEqualTo(latency.getDouble("p95")).isLessThan(30_000.0);
     assertThat(latency.getDouble("mean")).isPositive();
-  }
-
-  private static JsonObject byId(JsonArray keys, String id) {
-    for (int i = 0; i < keys.size(); i++) {
-      if (id.equals(keys.getJsonObject(i).getString("api_key_id"))) {
-        return keys.getJsonObject(i);
-      }
-    }
-    throw new AssertionError("no usage of key " + id + " in " + keys.encode());
   }
 }

@@ -1,9 +1,8 @@
 package io.flowgate.usage;
 
-import static io.flowgate.testsupport.ControlPlane.createDeployment;
-import static io.flowgate.testsupport.ControlPlane.createFlow;
 import static io.flowgate.testsupport.ControlPlane.ok;
-import static io.flowgate.testsupport.ControlPlane.versionedFlow;
+import static io.flowgate.usage.UsageFixtures.byId;
+import static io.flowgate.usage.UsageFixtures.deployDelay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -73,9 +72,7 @@ class UsagePerKeyTest {
 
   @Test
   void queued_runs_are_counted_per_key_wherever_they_ran_and_add_up_to_the_deployment() {
-    String flow = createFlow(a.http(), versionedFlow("per-key", 1, 40));
-    JsonObject d = createDeployment(a.http(), new JsonObject().put("flow_id", flow).put("deployment_type", "api")
-        .put("execution_mode", "async"));
+    JsonObject d = deployDelay(a.http(), "per-key", 40, "api", "async");
     String id = d.getString("id");
     Map<String, String> keys = new LinkedHashMap<>();
     keys.put(d.getString("api_key_id"), d.getString("api_key"));
@@ -153,9 +150,7 @@ class UsagePerKeyTest {
 
   @Test
   void background_runs_of_a_server_deployment_count_under_their_key() {
-    String flow = createFlow(a.http(), versionedFlow("background", 1, 30));
-    JsonObject d = createDeployment(a.http(), new JsonObject().put("flow_id", flow).put("deployment_type", "server")
-        .put("execution_mode", "async"));
+    JsonObject d = deployDelay(a.http(), "background", 30, "server", "async");
     String id = d.getString("id");
     String keyA = d.getString("api_key");
     JsonObject b2 = ok(a.http(), "POST", "/api/v1/deployments/" + id + "/api-keys", new JsonObject().put("name", "b"),
@@ -244,14 +239,5 @@ class UsagePerKeyTest {
     // Every run spends 40 ms in its delay node: no execution is shorter.
     assertThat(execution.getDouble("p50")).isGreaterThanOrEqualTo(40 / 1.19)
         .isLessThanOrEqualTo(execution.getDouble("p95"));
-  }
-
-  private static JsonObject byId(JsonArray keys, String id) {
-    for (int i = 0; i < keys.size(); i++) {
-      if (id.equals(keys.getJsonObject(i).getString("api_key_id"))) {
-        return keys.getJsonObject(i);
-      }
-    }
-    throw new AssertionError("no usage of key " + id + " in " + keys.encode());
   }
 }
