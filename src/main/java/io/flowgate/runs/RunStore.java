@@ -145,7 +145,8 @@ public final class RunStore {
       return 1
       """);
 
-  // A plain sync server run is written once, when it ends, with its wire form (which holds its result).
+  // A plain sync server run is written once, when it ends, with its wire form (which holds its result). Its key id is
+  // not stored: nothing reads it from here (the run never queued; its history row gets it from the run itself).
   private static final LuaScript SAVE = new LuaScript("""
       if redis.call('EXISTS', KEYS[1]) == 1 then
         local st = redis.call('HGET', KEYS[1], 'status')
@@ -153,7 +154,7 @@ public final class RunStore {
       end
       redis.call('HSET', KEYS[1], 'status', ARGV[1], 'profile', ARGV[2], 'deployment', ARGV[3], 'flow_id', ARGV[4],
         'flow_version', ARGV[5], 'mode', ARGV[6], 'type', ARGV[7], 'created_at', ARGV[8], 'started_at', ARGV[9],
-        'finished_at', ARGV[10], 'wire', ARGV[11], 'api_key_id', ARGV[13])
+        'finished_at', ARGV[10], 'wire', ARGV[11])
       redis.call('EXPIRE', KEYS[1], ARGV[12])
       return 1
       """);
@@ -400,7 +401,7 @@ public final class RunStore {
         run.mode(), run.type(), run.createdAt().toString(),
         run.startedAt() == null ? "" : run.startedAt().toString(),
         run.finishedAt() == null ? "" : run.finishedAt().toString(),
-        wire, syncTtlSeconds, keyId(run)))
+        wire, syncTtlSeconds))
         .map(r -> r != null && r.toInteger() == 1);
   }
 

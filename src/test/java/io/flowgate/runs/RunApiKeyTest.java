@@ -72,16 +72,6 @@ class RunApiKeyTest extends RunStoreTestBase {
   }
 
   @Test
-  void a_plain_sync_run_saved_once_keeps_its_key() {
-    Run queued = queued();
-    Instant now = Instant.now();
-    Run ended = new Run(queued.id(), queued.profileId(), queued.deploymentId(), queued.flowId(), 1, "sync", "server",
-        RunStatus.COMPLETED, now, now, now, new JsonObject(), new JsonObject(), null, queued.apiKeyId());
-    assertThat(await(store.save(ended, ended.toWire().toBuffer()))).isTrue();
-    assertThat(await(store.load(ended.id())).apiKeyId()).isEqualTo(queued.apiKeyId());
-  }
-
-  @Test
   void a_run_without_a_key_and_a_run_stored_before_runs_had_keys_start_with_none() {
     Run keyless = withoutKey(queued());
     await(store.enqueue(keyless, new JsonObject(), "node-a", System.currentTimeMillis() + LATER));
