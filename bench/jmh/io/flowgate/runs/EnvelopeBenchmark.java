@@ -45,7 +45,7 @@ public class EnvelopeBenchmark {
       Instant created = Instant.now();
       run = new Run(UUID.randomUUID().toString(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), 1, "sync",
           DeploymentType.SERVER.wire(), RunStatus.COMPLETED, created, created, created.plusNanos(420_000),
-          result.outputData(), result.nodeOutputs(), null);
+          result.outputData(), result.nodeOutputs(), null, null);
       wire = run.toWire().toBuffer();
     } finally {
       vertx.close().await(10, TimeUnit.SECONDS);
