@@ -3,6 +3,7 @@ package io.flowgate;
 import io.flowgate.backends.LoopRedis;
 import io.flowgate.backends.Migrations;
 import io.flowgate.config.GatewayConfig;
+import io.flowgate.console.ConsoleAssets;
 import io.flowgate.control.ControlApi;
 import io.flowgate.deployments.ApiKeyRepository;
 import io.flowgate.deployments.Catalog;
@@ -156,8 +157,11 @@ public final class Gateway {
           return webhooks.start();
         })
         .compose(v -> choosePort())
-        .compose(chosen -> {
+        .compose(chosen -> vertx.executeBlocking(() -> ConsoleAssets.load(ConsoleAssets.DEFAULT_DIR)).map(console -> {
           port = chosen;
+          return console;
+        }))
+        .compose(console -> {
           RunService service = runs.service();
           IdempotencyStore idempotency = new IdempotencyStore(redis, config.redis().keyPrefix(), Duration.ofHours(24));
           RateLimiter limiter = new RateLimiter(redis, config.redis().keyPrefix(), config.redis().commandTimeout(),
@@ -170,7 +174,7 @@ public final class Gateway {
           return vertx.deployVerticle(() -> new GatewayVerticle(config, trigger, flowRuns,
                   () -> ControlApi.router(vertx, config, pool, nodeTypes, inference, usage),
                   rc -> dropCachesOnWrite(rc, catalog),
-                  this::ready, chosen, registry),
+                  this::ready, port, registry, console),
               new DeploymentOptions().setInstances(instances));
         })
         .onSuccess(deploymentIds::add)

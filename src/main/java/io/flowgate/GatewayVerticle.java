@@ -1,6 +1,8 @@
 package io.flowgate;
 
 import io.flowgate.config.GatewayConfig;
+import io.flowgate.console.ConsoleAssets;
+import io.flowgate.console.ConsoleHandler;
 import io.flowgate.control.IntegrationHandlers;
 import io.flowgate.http.ErrorHandler;
 import io.flowgate.trigger.FlowRunsHandler;
@@ -24,7 +26,7 @@ import java.util.function.Supplier;
 
 /**
  * The HTTP server of the gateway, one instance per event loop: mounts the trigger and flow-run routes, the control
- * plane, health, metrics and the OpenAPI document on one router, with one failure handler that renders every error as
+ * plane, health, metrics, the OpenAPI document and the web console on one router, with one failure handler that renders every error as
  * problem+json.
  * Event-loop only.
  */
@@ -37,12 +39,14 @@ public final class GatewayVerticle extends VerticleBase {
   private final Supplier<Future<Void>> readiness;
   private final int port;
   private final PrometheusMeterRegistry registry;
+  private final ConsoleAssets console;
   private HttpServer server;
   private Router router;
 
   GatewayVerticle(GatewayConfig config, Handler<RoutingContext> trigger, FlowRunsHandler flowRuns,
       Supplier<Router> controlApi, Handler<RoutingContext> controlWrites, Supplier<Future<Void>> readiness, int port,
-      PrometheusMeterRegistry registry) {
+      PrometheusMeterRegistry registry, ConsoleAssets console) {
+    this.console = console;
     this.controlWrites = controlWrites;
     this.registry = registry;
     this.config = config;
@@ -74,6 +78,8 @@ public final class GatewayVerticle extends VerticleBase {
             "flowgate cannot reach Redis or PostgreSQL yet; retry in a few seconds.", 2))));
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
     router.get("/openapi.json").handler(IntegrationHandlers.wholeApi(vertx, config));
+    // Static pages, not API operations: a route for every method (the handler answers 405 to all but GET and HEAD).
+    router.route(ConsoleHandler.PATH + "*").handler(new ConsoleHandler(console));
 
     ErrorHandler errors = new ErrorHandler();
     router.route().failureHandler(errors);

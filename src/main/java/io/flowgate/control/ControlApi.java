@@ -15,6 +15,7 @@ import io.flowgate.http.RequestContext;
 import io.flowgate.runs.RunHistoryQuery;
 import io.flowgate.usage.UsageRecorder;
 import io.flowgate.usage.UsageRepository;
+import io.flowgate.usage.UsageSeries;
 import io.flowgate.webhooks.UrlGuard;
 import io.flowgate.webhooks.WebhookDeliveryRepository;
 import io.flowgate.webhooks.WebhookEndpointRepository;
@@ -41,6 +42,7 @@ import io.vertx.sqlclient.Pool;
  *       {@code POST /deployments/{id}/redeploy}, {@code POST|GET /deployments/{id}/api-keys}</li>
  *   <li>{@code GET /deployments/{id}/runs} (recent runs, newest first, paged by cursor)</li>
  *   <li>{@code GET /deployments/{id}/usage?window=1h|24h|7d} (calls, errors, latency, queued runs; per key)</li>
+ *   <li>{@code GET /deployments/{id}/usage/series?window=1h|24h|7d} (calls, errors, latency per step, for charts)</li>
  *   <li>{@code POST /deployments/{id}/webhook-secret/rotate}, {@code GET /deployments/{id}/webhook-deliveries},
  *       {@code POST /webhook-deliveries/{id}/redeliver}</li>
  *   <li>{@code GET /deployments/{id}/example-code[?format=postman]}, {@code GET /deployments/{id}/openapi.json}
@@ -92,7 +94,7 @@ public final class ControlApi {
     InferenceServerHandlers inferenceServers = new InferenceServerHandlers(inferenceRepository, inference, requests);
     ApiKeyHandlers keys = new ApiKeyHandlers(keyRepository, requests, config.keys().rotationOverlap());
     UsageHandlers usageHandlers = new UsageHandlers(deploymentRepository, keyRepository, new UsageRepository(pool),
-        usage);
+        usage, new UsageSeries(pool));
     ProfileHandlers profileHandlers = new ProfileHandlers(profiles, requests);
     RunHandlers runs = new RunHandlers(deploymentRepository, new RunHistoryQuery(pool));
     IntegrationHandlers integration = new IntegrationHandlers(vertx, config, deploymentRepository, flowRepository,
@@ -120,6 +122,7 @@ public final class ControlApi {
     router.get("/deployments/:id/api-keys").handler(deployments::listKeys);
     router.get("/deployments/:id/runs").handler(runs::list);
     router.get("/deployments/:id/usage").handler(usageHandlers::get);
+    router.get("/deployments/:id/usage/series").handler(usageHandlers::series);
     router.post("/deployments/:id/webhook-secret/rotate").handler(webhooks::rotate);
     router.get("/deployments/:id/webhook-deliveries").handler(webhooks::list);
     router.post("/webhook-deliveries/:id/redeliver").handler(webhooks::redeliver);
