@@ -28,6 +28,9 @@ function frame(points, max, unit, label) {
 }
 
 function tick(v, unit) {
+  if (v === 0) {
+    return '0';
+  }
   if (unit === 'ms') {
     return v >= 1000 ? `${(v / 1000).toFixed(1)}s` : `${v >= 10 ? Math.round(v) : v.toFixed(1)}`;
   }
@@ -44,7 +47,8 @@ export function callsChart(series) {
   const points = series.points;
   const total = points.reduce((s, p) => s + p.calls, 0);
   const errors = points.reduce((s, p) => s + p.errors, 0);
-  const max = niceMax(Math.max(0, ...points.map((p) => p.calls)));
+  // At least 2, so that the middle line is a whole number of calls.
+  const max = Math.max(2, niceMax(Math.max(0, ...points.map((p) => p.calls))));
   const { root, y, plotW } = frame(points, max, 'calls',
     `Calls per ${stepName(series.step_seconds)} over ${series.window}: ${total} calls, ${errors} errors.`);
   const slot = plotW / Math.max(1, points.length);

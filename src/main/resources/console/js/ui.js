@@ -1,4 +1,4 @@
-// Small DOM helpers: elements are built with h() and text nodes only (never innerHTML), so nothing the API returns
+// Small DOM helpers: elements are built with h() and text nodes only (no HTML strings), so nothing the API returns
 // can run as markup.
 
 /** h('button', {class: 'x', onclick: fn}, 'text', child, [more]) → an element. */
@@ -45,7 +45,7 @@ export function svg(tag, attrs, ...children) {
       el.setAttribute(name, String(value));
     }
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child instanceof Node) {
       el.appendChild(child);
     } else if (child !== undefined && child !== null) {

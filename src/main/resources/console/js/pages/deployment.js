@@ -85,14 +85,14 @@ async function usageSection(id) {
     try {
       const [usage, series] = await Promise.all([get(`/deployments/${id}/usage?window=${w}`),
         get(`/deployments/${id}/usage/series?window=${w}`)]);
-      clear(body).append(
+      clear(body).append(h('div', {},
         h('div', { class: 'stats' },
           stat('Calls', count(usage.calls), 'calls'), stat('Errors', count(usage.errors), 'errors'),
           stat('p50', ms(usage.latency_ms.p50)), stat('p99', ms(usage.latency_ms.p99)),
           stat('Last call', when(usage.last_call_at))),
         Object.keys(usage.errors_by_code).length ? h('p', { class: 'hint' }, 'Errors by code: ',
           Object.entries(usage.errors_by_code).map(([c, n]) => `${c} ${n}`).join(', ')) : null,
-        h('div', { class: 'charts' }, callsChart(series), latencyChart(series)));
+        h('div', { class: 'charts' }, callsChart(series), latencyChart(series))));
     } catch (e) {
       if (e.status !== 401) {
         clear(body).appendChild(errorPanel(e, load));
@@ -160,8 +160,10 @@ function exampleCode(id, code) {
   }) }, 'Download Postman collection');
   return h('section', { class: 'panel' },
     h('div', { class: 'page-head' }, h('h2', {}, 'Example code'), h('div', { class: 'actions' }, postman)),
-    h('p', { class: 'hint' }, `The key in the code is masked (${code.api_key_masked}): replace it with the full key you `
-      + 'copied when it was created.'),
+    h('p', { class: 'hint' }, code.api_key_masked
+      ? `The key in the code is masked (${code.api_key_masked}): replace it with the full key you copied when it was `
+        + 'created.'
+      : 'The code has a placeholder where the key goes: paste the full key you copied when it was created.'),
     tabs, panels);
 }
 

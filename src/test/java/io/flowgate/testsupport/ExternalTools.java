@@ -10,17 +10,24 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The machine's own tools for tests that run client code as users would: python3, node, curl, and Newman (installed
- * from the npm registry once per machine into {@code ~/.cache/flowgate-test-tools}, so later runs, even after
- * {@code mvn clean}, reuse it). Blocking: JUnit thread only.
+ * The machine's own tools for tests that run client code as users would: python3, node, curl, Newman and
+ * playwright-core (installed from the npm registry once per machine into {@code ~/.cache/flowgate-test-tools}, so
+ * later runs, even after {@code mvn clean}, reuse them), and Debian's Chromium for the console's browser test
+ * (installed with apt-get when missing and the tests run as root, as CI does). Blocking: JUnit thread only.
  */
 public final class ExternalTools {
   /** The Newman release the Postman tests run (ECOSYSTEM.md). */
   public static final String NEWMAN_VERSION = "6.2.2";
+  /** The playwright-core release the console's browser test runs; it drives the machine's Chromium, downloads none. */
+  public static final String PLAYWRIGHT_CORE_VERSION = "1.65.1";
+  /** Where Debian installs Chromium. */
+  public static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(5);
+  private static final Duration APT_TIMEOUT = Duration.ofMinutes(10);
 
   private ExternalTools() {
   }
@@ -53,10 +60,17 @@ public final class ExternalTools {
 
   /** Runs {@code command} in {@code dir}, stdout and stderr kept apart; kills it after {@code timeout}. */
   public static Result run(List<String> command, Path dir, Duration timeout) {
+    return run(command, dir, timeout, Map.of());
+  }
+
+  /** {@link #run(List, Path, Duration)} with {@code env} added to this process's environment. */
+  public static Result run(List<String> command, Path dir, Duration timeout, Map<String, String> env) {
     try {
       Path out = Files.createTempFile(dir, "stdout", ".txt");
       Path err = Files.createTempFile(dir, "stderr", ".txt");
-      Process p = new ProcessBuilder(command).directory(dir.toFile())
+      ProcessBuilder builder = new ProcessBuilder(command).directory(dir.toFile());
+      builder.environment().putAll(env);
+      Process p = builder
           .redirectOutput(out.toFile()).redirectError(err.toFile()).redirectInput(ProcessBuilder.Redirect.PIPE)
           .start();
       p.getOutputStream().close();
@@ -86,29 +100,83 @@ public final class ExternalTools {
    * {@code $FLOWGATE_TEST_TOOLS_DIR}) under a file lock, so concurrent builds on one machine install it once.
    */
   public static List<String> newman() {
-    Path root = toolsDir().resolve("newman-" + NEWMAN_VERSION);
-    Path cli = root.resolve("node_modules/newman/bin/newman.js");
-    if (Files.isRegularFile(cli)) {
-      return List.of("node", cli.toString());
+    Path root = npmPackage("newman", NEWMAN_VERSION);
+    return List.of("node", root.resolve("bin/newman.js").toString());
+  }
+
+  /**
+   * The folder of the playwright-core package (for {@code require}), installed on first use like
+   * {@link #newman()}. It never downloads a browser: tests point it at {@link #chromium(List)}.
+   */
+  public static Path playwrightCore() {
+    return npmPackage("playwright-core", PLAYWRIGHT_CORE_VERSION);
+  }
+
+  /**
+   * Debian's Chromium, or null with {@code reasons} saying why not: when it is missing and the tests run as root (as CI
+   * does), it is installed with {@code apt-get install -y chromium} (once per machine, under a file lock).
+   */
+  public static Path chromium(List<String> reasons) {
+    if (Files.isExecutable(CHROMIUM)) {
+      return CHROMIUM;
+    }
+    if (!"root".equals(System.getProperty("user.name")) || !available("apt-get", "--version")) {
+      reasons.add(CHROMIUM + " is missing and the tests do not run as root with apt-get: install Debian's chromium "
+          + "package to run the browser tests");
+      return null;
+    }
+    Path root = toolsDir();
+    try {
+      Files.createDirectories(root);
+      try (FileChannel channel = FileChannel.open(root.resolve(".apt-chromium.lock"), StandardOpenOption.CREATE,
+          StandardOpenOption.WRITE); FileLock ignored = channel.lock()) {
+        if (!Files.isExecutable(CHROMIUM)) {
+          Map<String, String> env = Map.of("DEBIAN_FRONTEND", "noninteractive");
+          Result install = run(List.of("apt-get", "install", "-y", "-q", "chromium"), root, APT_TIMEOUT, env);
+          if (install.exitCode() != 0) {
+            // The package lists may be missing or stale on a fresh machine.
+            run(List.of("apt-get", "update", "-q"), root, APT_TIMEOUT, env);
+            install = run(List.of("apt-get", "install", "-y", "-q", "chromium"), root, APT_TIMEOUT, env);
+          }
+          if (install.exitCode() != 0 || !Files.isExecutable(CHROMIUM)) {
+            reasons.add("apt-get could not install chromium: " + install);
+            return null;
+          }
+        }
+      }
+    } catch (IOException e) {
+      reasons.add("cannot install chromium: " + e);
+      return null;
+    }
+    return CHROMIUM;
+  }
+
+  /** The folder of npm package {@code name@version}, installed on first use under a file lock. */
+  private static Path npmPackage(String name, String version) {
+    Path root = toolsDir().resolve(name + "-" + version);
+    Path dir = root.resolve("node_modules").resolve(name);
+    Path manifest = dir.resolve("package.json");
+    if (Files.isRegularFile(manifest)) {
+      return dir;
     }
     try {
       Files.createDirectories(root);
       try (FileChannel channel = FileChannel.open(root.resolve(".install.lock"), StandardOpenOption.CREATE,
           StandardOpenOption.WRITE); FileLock ignored = channel.lock()) {
-        if (!Files.isRegularFile(cli)) {
+        if (!Files.isRegularFile(manifest)) {
           List<String> install = new ArrayList<>(List.of("npm", "install", "--prefix", root.toString(), "--no-audit",
-              "--no-fund", "--loglevel=error", "newman@" + NEWMAN_VERSION));
+              "--no-fund", "--loglevel=error", name + "@" + version));
           Result result = run(install, root, INSTALL_TIMEOUT);
-          if (result.exitCode() != 0 || !Files.isRegularFile(cli)) {
-            throw new IllegalStateException("npm could not install newman@" + NEWMAN_VERSION + " into " + root
+          if (result.exitCode() != 0 || !Files.isRegularFile(manifest)) {
+            throw new IllegalStateException("npm could not install " + name + "@" + version + " into " + root
                 + ": " + result);
           }
         }
       }
     } catch (IOException e) {
-      throw new IllegalStateException("cannot install newman into " + root + ": " + e, e);
+      throw new IllegalStateException("cannot install " + name + " into " + root + ": " + e, e);
     }
-    return List.of("node", cli.toString());
+    return dir;
   }
 
   private static Path toolsDir() {
