@@ -258,6 +258,22 @@ async function main() {
       `a deactivated key is refused: ${refusedCall.status} ${JSON.stringify(refusedCall.json)}`);
     step('deactivated key refused', { status: refusedCall.status, code: refusedCall.json.code });
 
+    // ----- inference servers: per-replica state; stop, then start again
+    await page.click('nav a[data-section=servers]');
+    const serverRow = 'tr:has(strong:text("iris-e2e"))';
+    await page.waitForSelector(serverRow);
+    const before = await page.textContent(`${serverRow} .replicas`);
+    check(/unavailable|booting|ready/.test(before) && before.includes('http://127.0.0.1:9'),
+      `each replica shows its URL and state: ${before}`);
+    await page.click(`${serverRow} button:text("Stop")`);
+    await page.waitForSelector(`${serverRow} button:text("Start"):not([disabled])`);
+    const stopped = await page.textContent(`${serverRow} .replicas`);
+    check(/stopped/.test(stopped), `a stopped server's replicas say so: ${stopped}`);
+    await page.click(`${serverRow} button:text("Start")`);
+    await page.waitForSelector(`${serverRow} button:text("Stop"):not([disabled])`);
+    noErrors('servers page');
+    step('server stopped and started', { before, stopped });
+
     // ----- a revoked or changed token: back to sign-in with a message, no blank page
     await page.evaluate(() => sessionStorage.setItem('flowgate.token', 'revoked-token-0123456789abcdef'));
     await page.click('nav a[data-section=flows]');

@@ -92,7 +92,7 @@ export function latencyChart(series) {
       const x = LEFT + i * slot + slot / 2;
       d += `${open ? 'L' : 'M'}${x.toFixed(1)},${y(v).toFixed(1)} `;
       open = true;
-      root.appendChild(svg('circle', { class: `dot-${key}`, cx: x, cy: y(v), r: 2.5 },
+      root.appendChild(svg('circle', { class: `dot-${key}`, cx: x, cy: y(v), r: 3.5 },
         svg('title', {}, `${timeLabel(p.at)}: ${key} ${v} ms`)));
     });
     if (d) {

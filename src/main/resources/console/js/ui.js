@@ -346,14 +346,27 @@ export async function busy(button, action) {
   }
 }
 
-/** A table with a header row; rows is an array of <tr> elements. */
+/**
+ * A table with a header row; rows is an array of <tr> elements. Each cell is labelled with its column, so that on a
+ * phone the rows stack as cards (label, value) instead of scrolling sideways.
+ */
 export function table(headers, rows, emptyText) {
   if (rows.length === 0) {
     return h('p', { class: 'empty' }, emptyText);
   }
-  return h('div', { class: 'table-wrap' }, h('table', {},
-    h('thead', {}, h('tr', {}, headers.map((hd) => (typeof hd === 'string'
-      ? h('th', { scope: 'col' }, hd) : h('th', { scope: 'col', class: hd.className }, hd.label))))),
+  const columns = headers.map((hd) => (typeof hd === 'string' ? { label: hd } : hd));
+  for (const row of rows) {
+    [...row.children].forEach((cell, i) => {
+      if (columns[i]) {
+        cell.dataset.label = columns[i].label;
+      }
+      if (cell.childNodes.length > 1) {
+        cell.appendChild(h('div', {}, [...cell.childNodes]));
+      }
+    });
+  }
+  return h('div', { class: 'table-wrap' }, h('table', { class: 'stack' },
+    h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: c.className }, c.label)))),
     h('tbody', {}, rows)));
 }
 

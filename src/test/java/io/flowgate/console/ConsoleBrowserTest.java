@@ -61,7 +61,7 @@ class ConsoleBrowserTest {
         Files.delete(p);
       }
     }
-    Path work = Files.createDirectories(Path.of("target/console-e2e"));
+    Path work = Files.createDirectories(Path.of("target/console-e2e").toAbsolutePath());
 
     ExternalTools.Result run = ExternalTools.run(List.of("node", SCRIPT.toString()), work, Duration.ofMinutes(5),
         Map.of("PLAYWRIGHT_CORE", playwright.toString(), "CHROMIUM", chromium.toString(),

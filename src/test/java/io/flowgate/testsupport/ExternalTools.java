@@ -16,8 +16,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The machine's own tools for tests that run client code as users would: python3, node, curl, Newman and
  * playwright-core (installed from the npm registry once per machine into {@code ~/.cache/flowgate-test-tools}, so
- * later runs, even after {@code mvn clean}, reuse them), and Debian's Chromium for the console's browser test
- * (installed with apt-get when missing and the tests run as root, as CI does). Blocking: JUnit thread only.
+ * later runs, even after {@code mvn clean}, reuse them), and Debian's Chromium and Firefox ESR for the console's
+ * browser tests (installed with apt-get when missing and the tests run as root, as CI does). Blocking: JUnit thread only.
  */
 public final class ExternalTools {
   /** The Newman release the Postman tests run (ECOSYSTEM.md). */
@@ -26,6 +26,8 @@ public final class ExternalTools {
   public static final String PLAYWRIGHT_CORE_VERSION = "1.65.1";
   /** Where Debian installs Chromium. */
   public static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+  /** Where Debian installs Firefox ESR. */
+  public static final Path FIREFOX = Path.of("/usr/bin/firefox-esr");
   private static final Duration INSTALL_TIMEOUT = Duration.ofMinutes(5);
   private static final Duration APT_TIMEOUT = Duration.ofMinutes(10);
 
@@ -117,38 +119,48 @@ public final class ExternalTools {
    * does), it is installed with {@code apt-get install -y chromium} (once per machine, under a file lock).
    */
   public static Path chromium(List<String> reasons) {
-    if (Files.isExecutable(CHROMIUM)) {
-      return CHROMIUM;
+    return debianPackage("chromium", CHROMIUM, reasons);
+  }
+
+  /** Debian's Firefox ESR, or null with {@code reasons} saying why not; installed like {@link #chromium(List)}. */
+  public static Path firefox(List<String> reasons) {
+    return debianPackage("firefox-esr", FIREFOX, reasons);
+  }
+
+  /** {@code binary} of Debian package {@code name}, installed with apt-get when missing and running as root. */
+  private static Path debianPackage(String name, Path binary, List<String> reasons) {
+    if (Files.isExecutable(binary)) {
+      return binary;
     }
     if (!"root".equals(System.getProperty("user.name")) || !available("apt-get", "--version")) {
-      reasons.add(CHROMIUM + " is missing and the tests do not run as root with apt-get: install Debian's chromium "
-          + "package to run the browser tests");
+      reasons.add(binary + " is missing and the tests do not run as root with apt-get: install Debian's " + name
+          + " package to run this test");
       return null;
     }
     Path root = toolsDir();
     try {
       Files.createDirectories(root);
-      try (FileChannel channel = FileChannel.open(root.resolve(".apt-chromium.lock"), StandardOpenOption.CREATE,
+      try (FileChannel channel = FileChannel.open(root.resolve(".apt-" + name + ".lock"), StandardOpenOption.CREATE,
           StandardOpenOption.WRITE); FileLock ignored = channel.lock()) {
-        if (!Files.isExecutable(CHROMIUM)) {
+        if (!Files.isExecutable(binary)) {
           Map<String, String> env = Map.of("DEBIAN_FRONTEND", "noninteractive");
-          Result install = run(List.of("apt-get", "install", "-y", "-q", "chromium"), root, APT_TIMEOUT, env);
+          Result install = run(List.of("apt-get", "install", "-y", "-q", name), root, APT_TIMEOUT, env);
           if (install.exitCode() != 0) {
             // The package lists may be missing or stale on a fresh machine.
             run(List.of("apt-get", "update", "-q"), root, APT_TIMEOUT, env);
-            install = run(List.of("apt-get", "install", "-y", "-q", "chromium"), root, APT_TIMEOUT, env);
+            install = run(List.of("apt-get", "install", "-y", "-q", name), root, APT_TIMEOUT, env);
           }
-          if (install.exitCode() != 0 || !Files.isExecutable(CHROMIUM)) {
-            reasons.add("apt-get could not install chromium: " + install);
+          if (install.exitCode() != 0 || !Files.isExecutable(binary)) {
+            reasons.add("apt-get could not install " + name + ": " + install);
             return null;
           }
         }
       }
     } catch (IOException e) {
-      reasons.add("cannot install chromium: " + e);
+      reasons.add("cannot install " + name + ": " + e);
       return null;
     }
-    return CHROMIUM;
+    return binary;
   }
 
   /** The folder of npm package {@code name@version}, installed on first use under a file lock. */
