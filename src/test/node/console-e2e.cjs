@@ -60,8 +60,10 @@ async function trigger(deploymentId, key) {
   return { status: res.status, json: await res.json() };
 }
 
+/** A whole-page screenshot; with a modal dialog open, of the screen (the backdrop covers only the screen). */
 async function shot(page, name) {
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+  const modal = await page.$('dialog[open]');
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: !modal });
 }
 
 async function signIn(page, token) {
@@ -245,8 +247,34 @@ async function main() {
     await shot(page, 'deployment-called-1280-light');
     step('call counted', { calls, run: run.trim() });
 
-    // ----- deactivate the key on the API keys page: the trigger is refused
+    // ----- API keys: create a profile-wide key, rotate it (new key shown once), delete the old one
     await page.click('nav a[data-section=keys]');
+    await page.click('button:text("Create API key")');
+    await page.waitForSelector('dialog[open] form');
+    await page.fill('dialog input[data-field=name]', 'e2e-profile');
+    await page.click('dialog button:text("Create key")');
+    await page.waitForSelector('dialog [data-secret=api_key]');
+    const profileKey = (await page.textContent('dialog [data-secret=api_key]')).trim();
+    await page.click('dialog button:text("I have copied it")');
+    const profileRow = `tr:has(code:text("${profileKey.slice(0, 8)}"))`;
+    await page.waitForSelector(`${profileRow} td:has-text("every deployment")`);
+    await page.click(`${profileRow} button:text("Rotate")`);
+    await page.click('dialog button:text("Rotate key")');
+    await page.waitForSelector('dialog [data-secret=api_key]');
+    const newKey = (await page.textContent('dialog [data-secret=api_key]')).trim();
+    check(/^sk-/.test(newKey) && newKey !== profileKey, 'rotation shows the new key once');
+    await page.click('dialog button:text("I have copied it")');
+    await page.waitForSelector(`${profileRow} td[data-state=rotated]`);
+    await page.waitForSelector(`tr:has(code:text("${newKey.slice(0, 8)}")) td[data-state=active]`);
+    await page.click(`${profileRow} button:text("Delete")`);
+    await page.click('dialog button:text("Delete key")');
+    await page.waitForSelector(profileRow, { state: 'detached' });
+    const remaining = await api('GET', '/api-keys');
+    check(!remaining.json.data.items.some((k) => k.key.startsWith(profileKey.slice(0, 8))), 'the rotated key is deleted');
+    noErrors('keys created, rotated, deleted');
+    step('key created, rotated and deleted');
+
+    // ----- deactivate the deployment's key on the API keys page: the trigger is refused
     const row = `tr:has(code:text("${key.slice(0, 8)}"))`;
     await page.waitForSelector(row);
     await page.click(`${row} button:text("Deactivate")`);

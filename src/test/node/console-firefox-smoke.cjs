@@ -1,7 +1,7 @@
 // Smoke test of the web console in Debian's Firefox ESR, driven over WebDriver BiDi (the W3C protocol Firefox
 // speaks natively) with nothing but Node's WebSocket: Playwright's Firefox needs a patched build that cannot be
 // downloaded here, and its BiDi mode asks for commands this ESR does not have yet. Run by
-// io.flowgate.console.ConsoleFirefoxTest, which passes FIREFOX, BASE_URL, ADMIN_TOKEN, SCREENSHOTS and PROFILE (a
+// io.flowgate.console.ConsoleBrowserTest, which passes FIREFOX, BASE_URL, ADMIN_TOKEN, SCREENSHOTS and PROFILE (a
 // fresh directory). Prints one JSON line per step and a final {"result": ...}; exits non-zero on the first failure.
 'use strict';
 const { spawn } = require('child_process');

@@ -135,6 +135,24 @@ export function toast(message) {
   setTimeout(() => item.remove(), 4000);
 }
 
+/** Tells the user what went wrong with an action: the problem's message (a 401 has already ended the session). */
+export function report(error) {
+  if (error.status !== 401) {
+    toast(error.message);
+  }
+}
+
+/** A button that asks for confirmation (title, message, confirm label), then runs action; failures are reported. */
+export function confirmButton(label, className, [title, message, confirmLabel], action) {
+  const button = h('button', { type: 'button', class: className }, label);
+  button.addEventListener('click', async () => {
+    if (await confirmDialog(title, message, confirmLabel)) {
+      await busy(button, () => action().catch(report));
+    }
+  });
+  return button;
+}
+
 /** A panel saying what went wrong (the problem's message), with a retry button when given one. */
 export function errorPanel(error, retry) {
   return h('div', { class: 'panel', role: 'alert' },

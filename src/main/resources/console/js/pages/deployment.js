@@ -1,7 +1,7 @@
 import { del, get, list, post } from '../api.js';
 import { callsChart, latencyChart } from '../charts.js';
-import { badge, busy, clear, confirmDialog, copyButton, count, errorPanel, h, ms, pageHead, rerender, stateBadge,
-  table, toast, when } from '../ui.js';
+import { badge, busy, clear, confirmButton, copyButton, count, errorPanel, h, ms, pageHead, report, rerender,
+  stateBadge, table, toast, when } from '../ui.js';
 import { deploymentState } from './deployments.js';
 import { createKeyDialog, keyTable } from './keys.js';
 
@@ -27,26 +27,16 @@ export async function deploymentPage(id) {
         toast(`Redeployed: now on flow version ${r.flow_version}.`);
         rerender();
       } catch (err) {
-        if (err.status !== 401) {
-          toast(err.message);
-        }
+        report(err);
       }
     }) }, 'Redeploy');
-  const remove = h('button', { type: 'button', class: 'danger', onclick: async () => {
-    if (!await confirmDialog('Delete deployment?', `Delete "${d.name}"? Its endpoint refuses calls at once and its `
-      + 'own API keys are deleted with it. Runs in flight finish. This cannot be undone.', 'Delete deployment')) {
-      return;
-    }
-    try {
-      await del(`/deployments/${id}`);
-      toast(`Deployment "${d.name}" deleted.`);
-      location.hash = '#/deployments';
-    } catch (err) {
-      if (err.status !== 401) {
-        toast(err.message);
-      }
-    }
-  } }, 'Delete');
+  const remove = confirmButton('Delete', 'danger', ['Delete deployment?', `Delete "${d.name}"? Its endpoint refuses `
+    + 'calls at once and its own API keys are deleted with it. Runs in flight finish. This cannot be undone.',
+  'Delete deployment'], async () => {
+    await del(`/deployments/${id}`);
+    toast(`Deployment "${d.name}" deleted.`);
+    location.hash = '#/deployments';
+  });
 
   const triggerUrl = code.url;
   const settings = h('section', { class: 'panel' }, h('h2', {}, 'Endpoint'),
@@ -153,9 +143,7 @@ function exampleCode(id, code) {
       link.remove();
       setTimeout(() => URL.revokeObjectURL(link.href), 10000);
     } catch (err) {
-      if (err.status !== 401) {
-        toast(err.message);
-      }
+      report(err);
     }
   }) }, 'Download Postman collection');
   return h('section', { class: 'panel' },

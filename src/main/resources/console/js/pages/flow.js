@@ -1,6 +1,6 @@
 import { del, get, post, put } from '../api.js';
 import { drawFlow } from '../dag.js';
-import { busy, clear, confirmDialog, h, pageHead, rerender, toast, when } from '../ui.js';
+import { busy, clear, confirmButton, h, pageHead, rerender, toast, when } from '../ui.js';
 import { createDeploymentDialog } from './create-deployment.js';
 
 const TEMPLATE = {
@@ -13,6 +13,20 @@ const TEMPLATE = {
   ],
   edges: [{ from: 'input', to: 'greet' }, { from: 'greet', to: 'output' }],
 };
+
+/**
+ * The JSON in an editor, after clearing its previous errors; on a syntax error fail(message) and undefined.
+ */
+function parsedJson(area, errors, what, fail) {
+  clear(errors);
+  area.removeAttribute('aria-invalid');
+  try {
+    return JSON.parse(area.value);
+  } catch (e) {
+    fail(`${what} is not valid JSON: ${e.message}`, []);
+    return undefined;
+  }
+}
 
 /** The part of a stored flow that is edited: name, nodes, edges. */
 function definition(flow) {
@@ -64,13 +78,8 @@ function flowEditor(text, submitLabel, onSubmit) {
   });
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    clear(errors);
-    area.removeAttribute('aria-invalid');
-    let parsed;
-    try {
-      parsed = JSON.parse(area.value);
-    } catch (e) {
-      showFlowError(`The definition is not valid JSON: ${e.message}`, []);
+    const parsed = parsedJson(area, errors, 'The definition', showFlowError);
+    if (parsed === undefined) {
       return;
     }
     busy(submit, async () => {
@@ -115,19 +124,12 @@ export async function flowPage(id) {
     rerender();
   });
   const deploy = h('button', { type: 'button', onclick: () => createDeploymentDialog(flow.id) }, 'Create deployment');
-  const remove = h('button', { type: 'button', class: 'secondary', onclick: async () => {
-    if (!await confirmDialog('Delete flow?', `Delete the flow "${flow.name}" and all its versions? This cannot be `
-      + 'undone. A flow that is still deployed cannot be deleted.', 'Delete flow')) {
-      return;
-    }
-    try {
-      await del(`/flows/${id}`);
-      toast(`Flow "${flow.name}" deleted.`);
-      location.hash = '#/flows';
-    } catch (e) {
-      toast(e.message);
-    }
-  } }, 'Delete');
+  const remove = confirmButton('Delete', 'secondary', ['Delete flow?', `Delete the flow "${flow.name}" and all its `
+    + 'versions? This cannot be undone. A flow that is still deployed cannot be deleted.', 'Delete flow'], async () => {
+    await del(`/flows/${id}`);
+    toast(`Flow "${flow.name}" deleted.`);
+    location.hash = '#/flows';
+  });
   return h('div', {},
     pageHead(flow.name, h('span', {}, `Version ${flow.version} · ${flow.nodes.length} nodes · updated `,
       when(flow.updated_at)), [deploy, remove]),
@@ -153,13 +155,8 @@ function testDataEditor(flow) {
     area, errors, h('div', { class: 'dialog-foot' }, submit));
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    clear(errors);
-    area.removeAttribute('aria-invalid');
-    let data;
-    try {
-      data = JSON.parse(area.value);
-    } catch (e) {
-      fail(`The test data is not valid JSON: ${e.message}`);
+    const data = parsedJson(area, errors, 'The test data', fail);
+    if (data === undefined) {
       return;
     }
     if (data === null || typeof data !== 'object' || Array.isArray(data)) {

@@ -1,6 +1,6 @@
 import { del, list, post } from '../api.js';
-import { busy, clearErrors, confirmDialog, field, h, openDialog, pageHead, secretsDialog, showErrors,
-  stateBadge, table, toast, when } from '../ui.js';
+import { busy, clearErrors, confirmButton, confirmDialog, field, h, openDialog, pageHead, report, secretsDialog,
+  showErrors, stateBadge, table, toast, when } from '../ui.js';
 
 /** active, inactive (deactivated), expired, or rotated (replaced, still valid until its overlap ends). */
 export function keyState(key) {
@@ -30,13 +30,13 @@ export function keyTable(keys, deploymentsById, onChanged) {
     const rotate = h('button', { type: 'button', class: 'secondary small', disabled: !!k.replaced_by,
       title: k.replaced_by ? 'Already rotated: rotate its replacement' : undefined,
       onclick: (e) => rotateKey(e.currentTarget, k, onChanged) }, 'Rotate');
-    const remove = h('button', { type: 'button', class: 'secondary small', onclick: async (e) => {
-      const button = e.currentTarget;
-      if (await confirmDialog('Delete API key?', `Delete the key ${k.key}${k.name ? ` ("${k.name}")` : ''}? Calls `
-        + 'with it are refused at once. This cannot be undone.', 'Delete key')) {
-        act(button, () => del(`/api-keys/${k.id}`), `Key ${k.key} deleted.`);
-      }
-    } }, 'Delete');
+    const remove = confirmButton('Delete', 'secondary small', ['Delete API key?', `Delete the key ${k.key}`
+      + `${k.name ? ` ("${k.name}")` : ''}? Calls with it are refused at once. This cannot be undone.`, 'Delete key'],
+    async () => {
+      await del(`/api-keys/${k.id}`);
+      toast(`Key ${k.key} deleted.`);
+      onChanged();
+    });
     return h('tr', { 'data-key-id': k.id },
       h('td', {}, h('code', {}, k.key), k.name ? h('div', { class: 'hint' }, k.name) : null),
       h('td', {}, k.scope === 'profile' ? h('span', { class: 'muted' }, 'every deployment')
@@ -55,9 +55,7 @@ export function keyTable(keys, deploymentsById, onChanged) {
         toast(message);
         onChanged();
       } catch (e) {
-        if (e.status !== 401) {
-          toast(e.message);
-        }
+        report(e);
       }
     });
   }
@@ -79,9 +77,7 @@ async function rotateKey(button, key, onChanged) {
       [{ label: 'API key', value: rotated.api_key, name: 'api_key' }]);
       onChanged();
     } catch (e) {
-      if (e.status !== 401) {
-        toast(e.message);
-      }
+      report(e);
     }
   });
 }
@@ -140,9 +136,7 @@ export async function keysPage() {
     try {
       content.replaceChildren(keyTable(await list('/api-keys'), byId, refresh));
     } catch (e) {
-      if (e.status !== 401) {
-        toast(e.message);
-      }
+      report(e);
     }
   };
   content.appendChild(keyTable(keys, byId, refresh));

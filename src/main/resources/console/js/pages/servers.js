@@ -1,5 +1,5 @@
 import { list, post } from '../api.js';
-import { busy, h, pageHead, stateBadge, table, toast, when } from '../ui.js';
+import { busy, h, pageHead, report, stateBadge, table, toast, when } from '../ui.js';
 
 /** #/servers: inference servers with each replica's state (booting, ready, unavailable, stopped); start, stop. */
 export async function serversPage() {
@@ -27,9 +27,7 @@ export async function serversPage() {
     try {
       render(await list('/inference-servers'));
     } catch (e) {
-      if (e.status !== 401) {
-        toast(e.message);
-      }
+      report(e);
     }
   };
   async function act(button, server, verb) {
@@ -38,9 +36,7 @@ export async function serversPage() {
         await post(`/inference-servers/${server.id}/${verb}`);
         toast(`${server.name}: ${verb === 'start' ? 'starting' : 'stopped'}.`);
       } catch (e) {
-        if (e.status !== 401) {
-          toast(e.message);
-        }
+        report(e);
       }
     });
     refresh();
