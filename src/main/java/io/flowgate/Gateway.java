@@ -157,10 +157,11 @@ public final class Gateway {
           return webhooks.start();
         })
         .compose(v -> choosePort())
-        .compose(chosen -> vertx.executeBlocking(() -> ConsoleAssets.load(ConsoleAssets.DEFAULT_DIR)).map(console -> {
+        .compose(chosen -> {
           port = chosen;
-          return console;
-        }))
+          // The console's files are read from the jar once, off the event loop, and shared by every verticle.
+          return vertx.executeBlocking(() -> ConsoleAssets.load(ConsoleAssets.DEFAULT_DIR));
+        })
         .compose(console -> {
           RunService service = runs.service();
           IdempotencyStore idempotency = new IdempotencyStore(redis, config.redis().keyPrefix(), Duration.ofHours(24));

@@ -26,8 +26,8 @@ import java.util.function.Supplier;
 
 /**
  * The HTTP server of the gateway, one instance per event loop: mounts the trigger and flow-run routes, the control
- * plane, health, metrics, the OpenAPI document and the web console on one router, with one failure handler that renders every error as
- * problem+json.
+ * plane, health, metrics, the OpenAPI document and the web console on one router, with one failure handler that
+ * renders every error as problem+json.
  * Event-loop only.
  */
 public final class GatewayVerticle extends VerticleBase {

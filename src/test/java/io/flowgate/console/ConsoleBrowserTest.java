@@ -50,7 +50,9 @@ class ConsoleBrowserTest {
 
   @BeforeAll
   void start() throws IOException {
-    gateway = GatewayUnderTest.start(getClass(), 2);
+    // The scenario's webhook points at loopback (nothing listens: deliveries fail and are retried in the background).
+    gateway = GatewayUnderTest.start(GatewayUnderTest.Backing.fresh(getClass()), 2,
+        Map.of("FLOWGATE_WEBHOOKS_ALLOW_PRIVATE_NETWORKS", "true"));
     deleteTree(SCREENSHOTS);
     Files.createDirectories(SCREENSHOTS);
   }
@@ -96,6 +98,8 @@ class ConsoleBrowserTest {
     assertThat(deployment.data().getString("name")).isEqualTo("e2e-greeting");
     assertThat(deployment.data().getString("deployment_type")).isEqualTo("server");
     assertThat(deployment.data().getInteger("timeout_seconds")).isEqualTo(30);
+    assertThat(deployment.data().getJsonObject("notification").getJsonArray("events"))
+        .containsExactly("run.completed", "run.failed");
     Reply refused = gateway.http().trigger(deploymentId, outcome.getString("key"), "{\"input_data\": {}}");
     assertThat(refused.status()).as(refused.toString()).isEqualTo(401);
     assertThat(refused.json().getString("code")).isEqualTo("api_key_inactive");
