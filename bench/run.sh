@@ -169,7 +169,9 @@ fi
 # ------------------------------------------------------------------------------------------------- scenarios ---
 REPORT=""
 PROFILES=""
-report() { REPORT+="$1"$'\n'; }
+# Each scenario's tables, also written to the work dir at once: a later scenario that fails (exit 2, work dir kept)
+# does not take the finished ones with it.
+report() { REPORT+="$1"$'\n'; printf '%s\n' "$1" >>"$WORK/report.md"; }
 for s in "${SCENARIOS_ALL[@]}" "${SCENARIOS_OPTIONAL[@]}"; do # definitions only (memory uses fast's set-up)
   # shellcheck source=/dev/null
   source "$ROOT/bench/scenarios/$s.sh"
