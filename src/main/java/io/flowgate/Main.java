@@ -92,8 +92,8 @@ public final class Main {
           Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(gateway, vertx, toStop, running, log),
               "flowgate-shutdown"));
           // Starting (unpacking the embedded servers, migrations, class loading) leaves the heap grown to several
-          // times what serving keeps live: one full collection before traffic lets it shrink back (the heap-free
-          // ratios of conf/jvm.options) instead of staying resident: a pause of a few ms, once, before the ready line.
+          // times what serving keeps live: one full collection now lets it shrink back (the heap-free ratios of
+          // conf/jvm.options) instead of staying resident. One pause of 40-110 ms (GC log), before the ready line.
           System.gc();
           String host = running.http().host().equals("0.0.0.0") ? "127.0.0.1" : running.http().host();
           log.info("flowgate ready at http://{}:{}/ (node {}, started in {} ms)", host, gateway.port(),
