@@ -25,6 +25,7 @@ import io.flowgate.runs.IdempotencyStore;
 import io.flowgate.runs.RunHistoryRepository;
 import io.flowgate.runs.RunService;
 import io.flowgate.runs.Runs;
+import io.flowgate.trigger.FastLane;
 import io.flowgate.trigger.FastModeHandler;
 import io.flowgate.trigger.FlowRunsHandler;
 import io.flowgate.trigger.TriggerHandler;
@@ -79,6 +80,7 @@ public final class Gateway {
   private Runs runs;
   private RunHistoryRepository history;
   private InferenceServers inference;
+  private FastLane lane;
   private LastUsedRecorder lastUsed;
   private UsageRecorder usage;
   private Webhooks webhooks;
@@ -170,12 +172,14 @@ public final class Gateway {
           TriggerHandler trigger = new TriggerHandler(catalog, service, idempotency, json, metrics,
               config.http().maxBodyBytes(), new FastModeHandler(inference), limiter, usage);
           FlowRunsHandler flowRuns = new FlowRunsHandler(catalog, service);
+          FastLane lane = new FastLane(catalog, inference, json, metrics, usage, config.http().maxBodyBytes());
+          this.lane = lane;
           int instances = config.http().eventLoops() > 0 ? config.http().eventLoops()
               : Runtime.getRuntime().availableProcessors();
           return vertx.deployVerticle(() -> new GatewayVerticle(config, trigger, flowRuns,
                   () -> ControlApi.router(vertx, config, pool, nodeTypes, inference, usage),
                   rc -> dropCachesOnWrite(rc, catalog),
-                  this::ready, port, registry, console),
+                  this::ready, port, registry, console, lane),
               new DeploymentOptions().setInstances(instances));
         })
         .onSuccess(deploymentIds::add)
@@ -273,6 +277,11 @@ public final class Gateway {
   /** The HTTP port this node listens on. */
   public int port() {
     return port;
+  }
+
+  /** Fast Mode's lane past the router (null before start). */
+  public FastLane fastLane() {
+    return lane;
   }
 
   public Pool pool() {

@@ -5,14 +5,16 @@ import io.flowgate.console.ConsoleAssets;
 import io.flowgate.console.ConsoleHandler;
 import io.flowgate.control.IntegrationHandlers;
 import io.flowgate.http.ErrorHandler;
-import io.flowgate.trigger.FlowRunsHandler;
 import io.flowgate.http.Problems;
 import io.flowgate.http.RequestContext;
 import io.flowgate.http.RequestIds;
 import io.flowgate.http.Responses;
+import io.flowgate.trigger.FastLane;
+import io.flowgate.trigger.FlowRunsHandler;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -40,13 +42,15 @@ public final class GatewayVerticle extends VerticleBase {
   private final int port;
   private final PrometheusMeterRegistry registry;
   private final ConsoleAssets console;
+  private final FastLane lane;
   private HttpServer server;
   private Router router;
 
   GatewayVerticle(GatewayConfig config, Handler<RoutingContext> trigger, FlowRunsHandler flowRuns,
       Supplier<Router> controlApi, Handler<RoutingContext> controlWrites, Supplier<Future<Void>> readiness, int port,
-      PrometheusMeterRegistry registry, ConsoleAssets console) {
+      PrometheusMeterRegistry registry, ConsoleAssets console, FastLane lane) {
     this.console = console;
+    this.lane = lane;
     this.controlWrites = controlWrites;
     this.registry = registry;
     this.config = config;
@@ -103,6 +107,9 @@ public final class GatewayVerticle extends VerticleBase {
     server = vertx.createHttpServer(options)
         .invalidRequestHandler(GatewayVerticle::invalidRequest)
         .requestHandler(router);
+    if (lane != null) {
+      server.connectionHandler(lane::install);
+    }
     return server.listen();
   }
 
@@ -137,7 +144,28 @@ public final class GatewayVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.shutdown(config.http().shutdownGrace().toMillis(),
-        TimeUnit.MILLISECONDS);
+    if (server == null) {
+      return Future.succeededFuture();
+    }
+    long grace = config.http().shutdownGrace().toMillis();
+    if (lane == null) {
+      return server.shutdown(grace, TimeUnit.MILLISECONDS);
+    }
+    // Vert.x waits for the requests it holds, not for the Fast Mode lane's: those are waited for first, within the
+    // same grace, while new requests go to Vert.x (which refuses them as it shuts down).
+    lane.close();
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(grace);
+    Promise<Void> drained = Promise.promise();
+    awaitLane(deadline, drained);
+    return drained.future().compose(v -> server.shutdown(
+        Math.max(0, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), TimeUnit.MILLISECONDS));
+  }
+
+  private void awaitLane(long deadline, Promise<Void> drained) {
+    if (lane.inFlight() == 0 || deadline - System.nanoTime() <= 0) {
+      drained.complete();
+    } else {
+      vertx.setTimer(10, t -> awaitLane(deadline, drained));
+    }
   }
 }

@@ -79,6 +79,38 @@ public final class Catalog {
     }));
   }
 
+  /**
+   * {@link #authorize} answered from memory alone, for the Fast Mode lane: the target when the key and the deployment
+   * are cached and fresh, the key is usable and may call the deployment, and the deployment has no flow; null in
+   * every other case (a miss, a refusal, a flow to compile), which the caller leaves to {@link #authorize} to answer.
+   * Never waits and never fails. Any thread.
+   */
+  public Target cachedWithoutFlow(String apiKey, UUID deploymentId) {
+    if (apiKey == null || !ApiKeys.wellFormed(apiKey)) {
+      return null;
+    }
+    long now = System.nanoTime();
+    Entry<Deployment> deployment = deploymentById.get(deploymentId);
+    if (deployment == null || now - deployment.loadedAt >= ttlNanos || deployment.value == null
+        || deployment.value.flowId() != null) {
+      return null;
+    }
+    byte[] hash = ApiKeys.hash(apiKey);
+    Entry<ApiKey> cached = keyByHash.get(ByteBuffer.wrap(hash));
+    if (cached == null || now - cached.loadedAt >= ttlNanos) {
+      return null;
+    }
+    ApiKey key = cached.value;
+    if (!ApiKeys.sameHash(key.hash(), hash) || !key.active() || !key.usableAt(Instant.now())
+        || !key.mayCall(deployment.value)) {
+      return null;
+    }
+    if (lastUsed != null) {
+      lastUsed.touch(key.id());
+    }
+    return new Target(key, deployment.value, null);
+  }
+
   public static GatewayException deploymentNotFound() {
     return new GatewayException(ErrorCode.DEPLOYMENT_NOT_FOUND,
         "No deployment with this id is visible to this API key; check the URL and the key.");

@@ -30,22 +30,30 @@ public final class ErrorHandler implements Handler<RoutingContext> {
   public void handle(RoutingContext rc) {
     String requestId = RequestContext.requestId(rc);
     GatewayException e = toGatewayException(rc.failure(), rc.statusCode(), rc);
+    log(e, requestId, rc.request().method().name(), rc.currentRoute() == null ? "-" : rc.currentRoute().getName(),
+        rc.failure());
+    rc.put(OUTCOME, e.code().outcome());
+    releaseUnreadBody(rc);
+    Problems.send(rc.response(), e, requestId);
+  }
+
+  /**
+   * Logs the answer {@code e} to a request: 4xx at DEBUG, 5xx at WARN and internal faults at ERROR with
+   * {@code failure}'s stack, each code at most once a second. For every path that renders a problem.
+   */
+  public static void log(GatewayException e, String requestId, String method, String route, Throwable failure) {
     if (e.code().status() >= 500 && e.code() != ErrorCode.FLOW_FAILED) {
       long leftOut = THROTTLE.admit(e.code());
       if (leftOut < 0) {
         // Counted; the next line for this code says how many were left out.
       } else if (e.code() == ErrorCode.INTERNAL) {
-        LOG.error("request {} {} {} failed{}", requestId, rc.request().method(), rc.currentRoute() == null ? "-"
-            : rc.currentRoute().getName(), LogThrottle.leftOut(leftOut), rc.failure());
+        LOG.error("request {} {} {} failed{}", requestId, method, route, LogThrottle.leftOut(leftOut), failure);
       } else {
         LOG.warn("request {} answered {}: {}{}", requestId, e.code().code(), e.detail(), LogThrottle.leftOut(leftOut));
       }
     } else if (LOG.isDebugEnabled()) {
       LOG.debug("request {} answered {}", requestId, e.code().code());
     }
-    rc.put(OUTCOME, e.code().outcome());
-    releaseUnreadBody(rc);
-    Problems.send(rc.response(), e, requestId);
   }
 
   /**

@@ -361,7 +361,11 @@ public final class TriggerHandler implements Handler<RoutingContext> {
 
   /** application/json (any parameters, any {@code +json} type); no header at all is accepted as JSON too. */
   static boolean acceptableContentType(HttpServerRequest request) {
-    String type = request.getHeader(HttpHeaders.CONTENT_TYPE);
+    return acceptableContentType(request.getHeader(HttpHeaders.CONTENT_TYPE));
+  }
+
+  /** {@link #acceptableContentType(HttpServerRequest)} for the header's value (null when absent). */
+  static boolean acceptableContentType(String type) {
     if (type == null) {
       return true;
     }
