@@ -160,6 +160,32 @@ public final class FastLane {
     return target;
   }
 
+  /**
+   * {@code nanos} as seconds with nine decimals and no trailing zeros ({@code 0.004056904}, {@code 1.5}, {@code 0.0}):
+   * what {@code Double.toString} gives for durations above a millisecond, without its cost or its exponent form
+   * below one.
+   */
+  static byte[] seconds(long nanos) {
+    long n = Math.max(0, nanos);
+    String whole = Long.toString(n / 1_000_000_000L);
+    int fraction = (int) (n % 1_000_000_000L);
+    int digits = 9;
+    while (digits > 1 && fraction % 10 == 0) {
+      fraction /= 10;
+      digits--;
+    }
+    byte[] out = new byte[whole.length() + 1 + digits];
+    for (int i = 0; i < whole.length(); i++) {
+      out[i] = (byte) whole.charAt(i);
+    }
+    out[whole.length()] = '.';
+    for (int i = out.length - 1; i > whole.length(); i--) {
+      out[i] = (byte) ('0' + fraction % 10);
+      fraction /= 10;
+    }
+    return out;
+  }
+
   private static byte[] ascii(String s) {
     return s.getBytes(StandardCharsets.US_ASCII);
   }
@@ -348,7 +374,7 @@ public final class FastLane {
       }
 
       private ByteBuf success(Buffer output) {
-        byte[] seconds = Double.toString((System.nanoTime() - startNanos) / 1e9).getBytes(StandardCharsets.US_ASCII);
+        byte[] seconds = seconds(System.nanoTime() - startNanos);
         ByteBuf outputBytes = ((BufferInternal) output).getByteBuf();
         int bodyLength = BODY_PREFIX.length + outputBytes.readableBytes() + BODY_MIDDLE.length + seconds.length
             + BODY_SUFFIX.length;

@@ -47,9 +47,9 @@ public final class FastModeHandler {
     return servers.inferBytes(deployment.profileId(), deployment.inferenceServerId(), input, wait).map(result -> {
       RequestContext ctx = RequestContext.of(rc);
       Buffer output = result.outputJson();
-      String seconds = Double.toString((System.nanoTime() - ctx.startNanos()) / 1e9);
-      Buffer body = Buffer.buffer(PREFIX.length() + output.length() + MIDDLE.length() + seconds.length() + 2)
-          .appendBuffer(PREFIX).appendBuffer(output).appendBuffer(MIDDLE).appendString(seconds).appendBuffer(SUFFIX);
+      byte[] seconds = FastLane.seconds(System.nanoTime() - ctx.startNanos());
+      Buffer body = Buffer.buffer(PREFIX.length() + output.length() + MIDDLE.length() + seconds.length + 2)
+          .appendBuffer(PREFIX).appendBuffer(output).appendBuffer(MIDDLE).appendBytes(seconds).appendBuffer(SUFFIX);
       Responses.send(rc.response(), 200, body, ctx.requestId());
       return null;
     });
