@@ -142,6 +142,7 @@ async function main() {
       unknownType.nodes[2]] };
     await page.fill('#flow-json', JSON.stringify(valid, null, 2));
     await page.click('button:text("Create flow")');
+    await page.waitForFunction(() => /#\/flows\/[0-9a-f-]{36}$/.test(location.href));
     await page.waitForSelector('h1:text("e2e-greeting")');
     const flowId = page.url().split('/').pop();
     const drawn = await page.$$eval('.dag [data-node]', (els) => els.map((e) => e.getAttribute('data-node')));
@@ -218,6 +219,8 @@ async function main() {
     check(copied === key, 'the copy button puts the key on the clipboard');
     await shot(page, 'deployment-key-once-1280-light');
     await page.click('dialog button:text("Open deployment")');
+    // The flow shares the name: wait for the deployment's own page (its URL), not just the heading.
+    await page.waitForFunction(() => /#\/deployments\/[0-9a-f-]{36}$/.test(location.href));
     await page.waitForSelector('h1:text("e2e-greeting")');
     const deploymentId = page.url().split('/').pop();
     noErrors('deployment created');
