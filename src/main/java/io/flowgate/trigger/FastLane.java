@@ -363,8 +363,9 @@ public final class FastLane {
           outcome = e.code().outcome();
           out = problem(e);
         }
-        encoder.writeAndFlush(out, encoder.voidPromise());
+        // Counted before the write: a client that reads the answer sees the count include it.
         answered.increment();
+        encoder.writeAndFlush(out, encoder.voidPromise());
         metrics.triggerDone(d.executionMode().wire(), d.deploymentType().wire(), outcome, startNanos);
         if (usage != null) {
           usage.call(d.id(), target.key().id(), "ok".equals(outcome) ? null : outcome,
