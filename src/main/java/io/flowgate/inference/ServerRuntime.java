@@ -12,6 +12,9 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -70,9 +73,12 @@ final class ServerRuntime {
    *     answer between event loops. {@code pool_size} and {@code pool_wait_queue} are per event loop, like nginx's
    *     {@code keepalive} per worker.
    * @param poolSize connections per replica in each of these clients
+   * @param loopPools the request path's own connections for plain-HTTP replicas at an IP address, one
+   *     {@link UpstreamPool} per event loop with the same limits, used instead of {@code loopClients} for them
    */
   private record Setup(InferenceServerSpec spec, String predictPath, HttpClientAgent http,
-      ConcurrentHashMap<Thread, HttpClientAgent> loopClients, int poolSize) {}
+      ConcurrentHashMap<Thread, HttpClientAgent> loopClients, int poolSize,
+      ConcurrentHashMap<Thread, UpstreamPool> loopPools) {}
 
   private final Vertx vertx;
   private final Context home;
@@ -107,7 +113,8 @@ final class ServerRuntime {
     this.postHeaders = HttpHeaders.headers().add(HttpHeaders.CONTENT_TYPE, APPLICATION_JSON)
         .add(HttpHeaders.ACCEPT, APPLICATION_JSON);
     int poolSize = poolSize(spec);
-    this.setup = new Setup(spec, predictPath(spec), newClient(poolSize), new ConcurrentHashMap<>(), poolSize);
+    this.setup = new Setup(spec, predictPath(spec), newClient(poolSize), new ConcurrentHashMap<>(), poolSize,
+        new ConcurrentHashMap<>());
     this.adminStopped = spec.stopped();
     int count = spec.launched() ? spec.launch().replicas() : spec.replicas().size();
     Replica[] initial = new Replica[count];
@@ -166,6 +173,30 @@ final class ServerRuntime {
       client = s.loopClients().computeIfAbsent(loop, t -> newClient(s.poolSize()));
     }
     return client;
+  }
+
+  /**
+   * This event loop's {@link UpstreamPool} of setup {@code s} for {@code endpoint}, or null where the Vert.x client
+   * serves instead: off an event loop, after close, for TLS or a host name.
+   */
+  private UpstreamPool pool(Setup s, Replica.Endpoint endpoint) {
+    Context context = Vertx.currentContext();
+    if (context == null || !context.isEventLoopContext() || closed || !UpstreamPool.serves(endpoint)) {
+      return null;
+    }
+    Thread loop = Thread.currentThread();
+    UpstreamPool pool = s.loopPools().get(loop);
+    if (pool == null) {
+      pool = s.loopPools().computeIfAbsent(loop, t -> new UpstreamPool((VertxInternal) vertx,
+          ((ContextInternal) context).nettyEventLoop(), s.poolSize(), settings.poolWaitQueue(),
+          (int) settings.connectTimeout().toMillis()));
+    }
+    return pool.inLoop() ? pool : null;
+  }
+
+  /** Whether a request has gone over this runtime's own connections ({@link UpstreamPool}) (tests). */
+  boolean usedOwnConnections() {
+    return !setup.loopPools().isEmpty();
   }
 
   /** A replica of {@code spec}: launched ones start stopped, fixed ones booting until checked (stopped if stopped). */
@@ -536,6 +567,7 @@ final class ServerRuntime {
     private final Promise<InferenceResult> promise = Promise.promise();
     private long timer = -1;
     private HttpClientRequest request;
+    private UpstreamPool.Connection connection;
     private Buffer received;
 
     Exchange(Setup startedWith, Replica replica, Buffer body) {
@@ -552,6 +584,11 @@ final class ServerRuntime {
       int timeoutMs = startedWith.spec().timeoutMs();
       timer = vertx.setTimer(timeoutMs, id -> fail(new UpstreamFailure(UpstreamFailure.Kind.TIMEOUT,
           "no answer within " + timeoutMs + " ms")));
+      UpstreamPool pool = pool(startedWith, endpoint);
+      if (pool != null) {
+        pool.acquire(endpoint, new Raw(endpoint));
+        return promise.future();
+      }
       RequestOptions options = new RequestOptions()
           .setMethod(HttpMethod.POST)
           .setHost(endpoint.host())
@@ -585,41 +622,110 @@ final class ServerRuntime {
       return promise.future();
     }
 
-    private void onResponse(HttpClientResponse response) {
+    /** The exchange over this event loop's own connections ({@link UpstreamPool}): the same steps, as callbacks. */
+    private final class Raw implements UpstreamPool.Lease, UpstreamPool.Exchange {
+      private final Replica.Endpoint endpoint;
+      private int status;
+
+      Raw(Replica.Endpoint endpoint) {
+        this.endpoint = endpoint;
+      }
+
+      @Override
+      public void leased(UpstreamPool.Connection connection) {
+        if (promise.future().isComplete()) {
+          connection.release(true);
+          return;
+        }
+        Exchange.this.connection = connection;
+        connection.send(endpoint.basePath() + startedWith.predictPath(), body, this);
+      }
+
+      @Override
+      public void failed(Throwable cause) {
+        fail(cause instanceof UpstreamPool.PoolBusy
+            ? new UpstreamFailure(UpstreamFailure.Kind.POOL_BUSY, "connection pool and wait queue full")
+            : new UpstreamFailure(UpstreamFailure.Kind.CONNECT, "cannot connect to " + endpoint.url() + ": "
+                + messageOf(cause)));
+      }
+
+      @Override
+      public void onHead(int status, long contentLength, boolean keepAlive) {
+        this.status = status;
+        head(contentLength);
+      }
+
+      @Override
+      public void onContent(io.netty.buffer.ByteBuf content) {
+        if (!promise.future().isComplete() && content.isReadable()) {
+          chunk(BufferInternal.buffer(content));
+        }
+      }
+
+      @Override
+      public void onEnd() {
+        UpstreamPool.Connection c = connection;
+        connection = null;
+        if (c != null) {
+          c.release(true);
+        }
+        complete(status);
+      }
+
+      @Override
+      public void onBroken(Throwable cause, boolean headReceived) {
+        connection = null;
+        fail(headReceived
+            ? new UpstreamFailure(UpstreamFailure.Kind.RESET, "the connection broke in the middle of the answer ("
+                + messageOf(cause) + ")")
+            : new UpstreamFailure(UpstreamFailure.Kind.CLOSED, "the connection closed before the answer ("
+                + messageOf(cause) + ")"));
+      }
+    }
+
+    /** The answer's head: refused at once when it declares more than the limit, else its body is collected. */
+    private void head(long contentLength) {
       if (promise.future().isComplete()) {
         return;
       }
       int max = settings.maxResponseBytes();
+      if (contentLength > max) {
+        fail(tooLarge(max));
+        return;
+      }
+      received = Buffer.buffer(contentLength >= 0 ? (int) contentLength : 1024);
+    }
+
+    private void chunk(Buffer chunk) {
+      if (promise.future().isComplete()) {
+        return;
+      }
+      int max = settings.maxResponseBytes();
+      if (received.length() + chunk.length() > max) {
+        fail(tooLarge(max));
+      } else {
+        received.appendBuffer(chunk);
+      }
+    }
+
+    private void onResponse(HttpClientResponse response) {
+      if (promise.future().isComplete()) {
+        return;
+      }
       String length = response.getHeader(HttpHeaders.CONTENT_LENGTH);
+      long declared = -1;
       if (length != null) {
         try {
-          if (Long.parseLong(length.trim()) > max) {
-            fail(tooLarge(max));
-            return;
-          }
+          declared = Long.parseLong(length.trim());
         } catch (NumberFormatException ignored) {
           // Left to the streaming check.
         }
       }
-      int expected = 1024;
-      if (length != null) {
-        try {
-          expected = (int) Math.max(0, Math.min(max, Long.parseLong(length.trim())));
-        } catch (NumberFormatException ignored) {
-          expected = 1024;
-        }
+      head(declared);
+      if (promise.future().isComplete()) {
+        return;
       }
-      received = Buffer.buffer(expected);
-      response.handler(chunk -> {
-        if (promise.future().isComplete()) {
-          return;
-        }
-        if (received.length() + chunk.length() > max) {
-          fail(tooLarge(max));
-        } else {
-          received.appendBuffer(chunk);
-        }
-      });
+      response.handler(this::chunk);
       response.exceptionHandler(t -> fail(new UpstreamFailure(UpstreamFailure.Kind.RESET,
           "the connection broke in the middle of the answer (" + messageOf(t) + ")")));
       response.endHandler(v -> complete(response.statusCode()));
@@ -672,6 +778,11 @@ final class ServerRuntime {
           && failure.kind() != UpstreamFailure.Kind.NOT_JSON) {
         // The exchange is abandoned half-way: closing the connection is the only way to stop the replica's work.
         request.reset();
+      }
+      UpstreamPool.Connection c = connection;
+      if (c != null) {
+        connection = null;
+        c.abort();
       }
     }
   }
@@ -1025,7 +1136,7 @@ final class ServerRuntime {
       return Future.succeededFuture();
     }
     if (was.sameSettings(next)) {
-      setup = new Setup(next, old.predictPath(), old.http(), old.loopClients(), old.poolSize());
+      setup = new Setup(next, old.predictPath(), old.http(), old.loopClients(), old.poolSize(), old.loopPools());
     } else {
       LOG.info("inference server {} changed: applying revision {} on this node", next.id(), next.revision());
       reconfigure(old, next);
@@ -1051,9 +1162,11 @@ final class ServerRuntime {
     int poolSize = poolSize(next);
     HttpClientAgent http = old.http();
     ConcurrentHashMap<Thread, HttpClientAgent> loopClients = old.loopClients();
+    ConcurrentHashMap<Thread, UpstreamPool> loopPools = old.loopPools();
     if (poolSize != old.poolSize()) {
       http = newClient(poolSize);
       loopClients = new ConcurrentHashMap<>();
+      loopPools = new ConcurrentHashMap<>();
       retireClients(old, graceMs);
     }
     Replica[] before = replicas;
@@ -1108,7 +1221,7 @@ final class ServerRuntime {
         relaunch |= launchWanted.get();
       }
     }
-    setup = new Setup(next, predictPath(next), http, loopClients, poolSize);
+    setup = new Setup(next, predictPath(next), http, loopClients, poolSize, loopPools);
     // New replicas are checked before they are put in service, and requests that arrive meanwhile wait for those
     // checks (as on first use) instead of being told the server is booting.
     boolean readinessMoved = !was.effectiveReadyPath().equals(next.effectiveReadyPath());
@@ -1158,6 +1271,7 @@ final class ServerRuntime {
     List<Future<Void>> closing = new ArrayList<>();
     closing.add(s.http().close());
     s.loopClients().values().forEach(c -> closing.add(c.close()));
+    s.loopPools().values().forEach(UpstreamPool::close);
     return Future.join(closing).mapEmpty();
   }
 

@@ -54,7 +54,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void passthrough_forwards_input_data_and_returns_the_object_reply_as_output_data() {
     FakeInferenceServer fake = fake();
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
-    InferenceResult result = await(runtime.infer(input("{\"features\": [5.1, 3.5, 1.4, 0.2]}"), 0));
+    InferenceResult result = await(infer(runtime, input("{\"features\": [5.1, 3.5, 1.4, 0.2]}"), 0));
     assertThat(result.output().getString("label")).isEqualTo("setosa");
     assertThat(result.output().getJsonObject("received"))
         .isEqualTo(input("{\"features\": [5.1, 3.5, 1.4, 0.2]}"));
@@ -65,9 +65,9 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void a_passthrough_reply_that_is_not_an_object_is_wrapped_as_value() {
     FakeInferenceServer fake = fake();
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
-    assertThat(await(runtime.infer(input("{\"reply\": [1, 2, 3]}"), 0)).output())
+    assertThat(await(infer(runtime, input("{\"reply\": [1, 2, 3]}"), 0)).output())
         .isEqualTo(new JsonObject().put("value", new JsonArray().add(1).add(2).add(3)));
-    assertThat(await(runtime.infer(input("{\"reply\": 0.75}"), 0)).output())
+    assertThat(await(infer(runtime, input("{\"reply\": 0.75}"), 0)).output())
         .isEqualTo(new JsonObject().put("value", 0.75));
   }
 
@@ -75,7 +75,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void open_inference_maps_features_to_an_fp32_tensor_and_outputs_to_named_members() {
     FakeInferenceServer fake = fake();
     ServerRuntime runtime = ready(oip(List.of(fake.url())));
-    JsonObject out = await(runtime.infer(input("{\"features\": [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3]]}"), 0))
+    JsonObject out = await(infer(runtime, input("{\"features\": [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3]]}"), 0))
         .output();
     JsonObject tensor = fake.lastBody().getJsonArray("inputs").getJsonObject(0);
     assertThat(tensor.getString("name")).isEqualTo("input");
@@ -91,7 +91,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void open_inference_input_it_cannot_map_is_400_invalid_input_without_forwarding() {
     FakeInferenceServer fake = fake();
     ServerRuntime runtime = ready(oip(List.of(fake.url())));
-    GatewayException e = failure(runtime.infer(input("{\"petal\": 1}"), 0));
+    GatewayException e = failure(infer(runtime, input("{\"petal\": 1}"), 0));
     assertThat(e.code()).isEqualTo(ErrorCode.INVALID_INPUT);
     assertThat(e.detail()).contains("features");
     assertThat(fake.predictions()).isZero();
@@ -100,7 +100,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   @Test
   void a_refused_connection_is_503_inference_unavailable_with_retry_after() {
     ServerRuntime runtime = ready(passthrough(List.of("http://127.0.0.1:" + closedPort()), 2000, 64));
-    GatewayException e = failure(runtime.infer(input("{}"), 0));
+    GatewayException e = failure(infer(runtime, input("{}"), 0));
     assertThat(e.code()).isEqualTo(ErrorCode.INFERENCE_UNAVAILABLE);
     assertThat(e.retryAfterSeconds()).isPositive();
     assertThat(e.detail()).contains("retry in about");
@@ -116,7 +116,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     fakes.remove(doomed);
     // Until the next readiness check the dead replica still looks ready: requests that pick it go to the other.
     for (int i = 0; i < 6; i++) {
-      assertThat(await(runtime.infer(input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
+      assertThat(await(infer(runtime, input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
     }
   }
 
@@ -124,7 +124,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void every_replica_down_is_503_inference_unavailable() {
     ServerRuntime runtime = ready(passthrough(List.of("http://127.0.0.1:" + closedPort(),
         "http://127.0.0.1:" + closedPort()), 2000, 64));
-    GatewayException e = failure(runtime.infer(input("{}"), 0));
+    GatewayException e = failure(infer(runtime, input("{}"), 0));
     assertThat(e.code()).isEqualTo(ErrorCode.INFERENCE_UNAVAILABLE);
     assertThat(e.retryAfterSeconds()).isPositive();
     JsonArray replicas = runtime.describe().getJsonArray("replicas");
@@ -138,7 +138,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     FakeInferenceServer fake = fake().latency(2000);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 200, 64));
     long started = System.nanoTime();
-    GatewayException e = failure(runtime.infer(input("{}"), 0));
+    GatewayException e = failure(infer(runtime, input("{}"), 0));
     long tookMs = (System.nanoTime() - started) / 1_000_000;
     assertThat(e.code()).isEqualTo(ErrorCode.INFERENCE_TIMEOUT);
     assertThat(e.detail()).contains("200 ms");
@@ -149,7 +149,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void a_server_that_never_answers_is_504_and_counts_toward_the_breaker() {
     FakeInferenceServer fake = fake().mode(Mode.HOLD);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 150, 64));
-    assertThat(failure(runtime.infer(input("{}"), 0)).code()).isEqualTo(ErrorCode.INFERENCE_TIMEOUT);
+    assertThat(failure(infer(runtime, input("{}"), 0)).code()).isEqualTo(ErrorCode.INFERENCE_TIMEOUT);
     assertThat(replica(runtime, 0).breaker.failureCount()).isEqualTo(1);
   }
 
@@ -157,7 +157,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void an_upstream_500_is_502_inference_error() {
     FakeInferenceServer fake = fake().mode(Mode.ERROR_500);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
-    GatewayException e = failure(runtime.infer(input("{}"), 0));
+    GatewayException e = failure(infer(runtime, input("{}"), 0));
     assertThat(e.code()).isEqualTo(ErrorCode.INFERENCE_ERROR);
     assertThat(e.detail()).contains("HTTP 500").contains("the model crashed");
   }
@@ -166,7 +166,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void a_reset_in_the_middle_of_the_answer_is_502_inference_error() {
     FakeInferenceServer fake = fake().mode(Mode.RESET);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
-    GatewayException e = failure(runtime.infer(input("{}"), 0));
+    GatewayException e = failure(infer(runtime, input("{}"), 0));
     assertThat(e.code()).isEqualTo(ErrorCode.INFERENCE_ERROR);
     assertThat(e.detail()).contains("connection broke");
     assertThat(fake.predictions()).isEqualTo(1);
@@ -176,7 +176,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void a_connection_closed_before_any_answer_is_tried_again_on_the_only_replica() {
     FakeInferenceServer fake = fake().mode(Mode.CLOSE_ONCE);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
-    assertThat(await(runtime.infer(input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
+    assertThat(await(infer(runtime, input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
     assertThat(fake.predictions()).isEqualTo(2);
   }
 
@@ -184,9 +184,9 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void an_answer_that_is_not_json_or_too_large_is_502_inference_error() {
     FakeInferenceServer fake = fake().mode(Mode.NOT_JSON);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
-    assertThat(failure(runtime.infer(input("{}"), 0)).detail()).contains("not valid JSON");
+    assertThat(failure(infer(runtime, input("{}"), 0)).detail()).contains("not valid JSON");
     fake.mode(Mode.OVERSIZED).oversizedBytes(200 * 1024);
-    GatewayException e = failure(runtime.infer(input("{}"), 0));
+    GatewayException e = failure(infer(runtime, input("{}"), 0));
     assertThat(e.code()).isEqualTo(ErrorCode.INFERENCE_ERROR);
     assertThat(e.detail()).contains("larger than the limit of 65536 bytes");
   }
@@ -196,7 +196,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     FakeInferenceServer fake = fake().mode(Mode.BOOTING);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
     for (int i = 0; i < 10; i++) {
-      GatewayException e = failure(runtime.infer(input("{}"), 0));
+      GatewayException e = failure(infer(runtime, input("{}"), 0));
       assertThat(e.code()).isEqualTo(ErrorCode.INFERENCE_BOOTING);
       assertThat(e.retryAfterSeconds()).isBetween(1, 3);
       assertThat(e.detail()).contains("retry in about");
@@ -205,7 +205,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     assertThat(runtime.describe().getString("state")).isEqualTo("booting");
     fake.mode(Mode.READY);
     eventually(() -> runtime.describe().getString("state").equals("ready"), Duration.ofSeconds(2), "ready");
-    assertThat(await(runtime.infer(input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
+    assertThat(await(infer(runtime, input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
   }
 
   @Test
@@ -214,7 +214,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
     fake.mode(Mode.BOOTING);
     for (int i = 0; i < 5; i++) {
-      assertThat(failure(runtime.infer(input("{}"), 0)).code()).isEqualTo(ErrorCode.INFERENCE_BOOTING);
+      assertThat(failure(infer(runtime, input("{}"), 0)).code()).isEqualTo(ErrorCode.INFERENCE_BOOTING);
     }
     Replica replica = replica(runtime, 0);
     assertThat(replica.breaker.failureCount()).isZero();
@@ -227,11 +227,11 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     FakeInferenceServer fake = fake().mode(Mode.ERROR_500);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
     for (int i = 0; i < 3; i++) {
-      assertThat(failure(runtime.infer(input("{}"), 0)).code()).isEqualTo(ErrorCode.INFERENCE_ERROR);
+      assertThat(failure(infer(runtime, input("{}"), 0)).code()).isEqualTo(ErrorCode.INFERENCE_ERROR);
     }
     Replica replica = replica(runtime, 0);
     assertThat(replica.breaker.state()).isEqualTo(CircuitBreakerState.OPEN);
-    GatewayException open = failure(runtime.infer(input("{}"), 0));
+    GatewayException open = failure(infer(runtime, input("{}"), 0));
     assertThat(open.code()).isEqualTo(ErrorCode.INFERENCE_UNAVAILABLE);
     assertThat(open.retryAfterSeconds()).isPositive();
     assertThat(fake.predictions()).isEqualTo(3);
@@ -240,7 +240,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
 
     fake.mode(Mode.READY);
     eventually(() -> replica.breaker.state() == CircuitBreakerState.HALF_OPEN, Duration.ofSeconds(3), "half-open");
-    assertThat(await(runtime.infer(input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
+    assertThat(await(infer(runtime, input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
     assertThat(replica.breaker.state()).isEqualTo(CircuitBreakerState.CLOSED);
     assertThat(runtime.describe().getString("state")).isEqualTo("ready");
   }
@@ -249,10 +249,10 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void past_the_in_flight_cap_requests_are_shed_with_503_at_once() {
     FakeInferenceServer fake = fake().latency(800);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 5000, 2));
-    Future<InferenceResult> first = runtime.infer(input("{}"), 0);
-    Future<InferenceResult> second = runtime.infer(input("{}"), 0);
+    Future<InferenceResult> first = infer(runtime, input("{}"), 0);
+    Future<InferenceResult> second = infer(runtime, input("{}"), 0);
     long started = System.nanoTime();
-    GatewayException shed = failure(runtime.infer(input("{}"), 0));
+    GatewayException shed = failure(infer(runtime, input("{}"), 0));
     assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(300);
     assertThat(shed.code()).isEqualTo(ErrorCode.INFERENCE_UNAVAILABLE);
     assertThat(shed.retryAfterSeconds()).isEqualTo(1);
@@ -275,7 +275,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
       await(runtime.firstCheck());
       List<Future<InferenceResult>> burst = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
-        burst.add(runtime.infer(input("{}"), 0));
+        burst.add(infer(runtime, input("{}"), 0));
       }
       await(Future.join(burst).otherwiseEmpty());
       int served = 0;
@@ -303,7 +303,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     FakeInferenceServer fake = fake().mode(Mode.BOOTING);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
     long started = System.nanoTime();
-    Future<InferenceResult> held = runtime.infer(input("{}"), 10);
+    Future<InferenceResult> held = infer(runtime, input("{}"), 10);
     eventually(() -> runtime.heldCount() == 1, Duration.ofSeconds(2), "held");
     assertThat(held.isComplete()).isFalse();
     fake.mode(Mode.READY);
@@ -316,10 +316,10 @@ class InferenceRuntimeTest extends RuntimeTestBase {
   void held_requests_are_bounded_and_time_out_with_the_booting_answer() {
     FakeInferenceServer fake = fake().mode(Mode.BOOTING);
     ServerRuntime runtime = ready(passthrough(List.of(fake.url()), 2000, 64));
-    Future<InferenceResult> a = runtime.infer(input("{}"), 1);
-    Future<InferenceResult> b = runtime.infer(input("{}"), 1);
+    Future<InferenceResult> a = infer(runtime, input("{}"), 1);
+    Future<InferenceResult> b = infer(runtime, input("{}"), 1);
     long started = System.nanoTime();
-    GatewayException third = failure(runtime.infer(input("{}"), 1));
+    GatewayException third = failure(infer(runtime, input("{}"), 1));
     assertThat((System.nanoTime() - started) / 1_000_000).isLessThan(300);
     assertThat(third.code()).isEqualTo(ErrorCode.INFERENCE_BOOTING);
     assertThat(failure(a).code()).isEqualTo(ErrorCode.INFERENCE_BOOTING);
@@ -334,7 +334,7 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     FakeInferenceServer b = fake();
     ServerRuntime runtime = ready(passthrough(List.of(a.url(), b.url()), 2000, 64));
     for (int i = 0; i < 40; i++) {
-      await(runtime.infer(input("{}"), 0));
+      await(infer(runtime, input("{}"), 0));
     }
     assertThat(a.predictions() + b.predictions()).isEqualTo(40);
     assertThat(a.predictions()).isPositive();
@@ -348,11 +348,11 @@ class InferenceRuntimeTest extends RuntimeTestBase {
     ServerRuntime runtime = ready(spec);
     await(servers.stop(spec));
     assertThat(runtime.describe().getString("state")).isEqualTo("stopped");
-    GatewayException e = failure(runtime.infer(input("{}"), 0));
+    GatewayException e = failure(infer(runtime, input("{}"), 0));
     assertThat(e.code()).isEqualTo(ErrorCode.INFERENCE_UNAVAILABLE);
     assertThat(e.detail()).contains("/start");
     await(servers.start(spec));
     assertThat(runtime.describe().getString("state")).isEqualTo("ready");
-    assertThat(await(runtime.infer(input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
+    assertThat(await(infer(runtime, input("{}"), 0)).output().getString("label")).isEqualTo("setosa");
   }
 }
