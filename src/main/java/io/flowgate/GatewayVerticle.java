@@ -152,7 +152,7 @@ public final class GatewayVerticle extends VerticleBase {
       return server.shutdown(grace, TimeUnit.MILLISECONDS);
     }
     // Vert.x waits for the requests it holds, not for the Fast Mode lane's: those are waited for first, within the
-    // same grace, while new requests go to Vert.x (which refuses them as it shuts down).
+    // same grace, while the lane takes nothing new (new requests go to the router meanwhile).
     lane.close();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(grace);
     Promise<Void> drained = Promise.promise();

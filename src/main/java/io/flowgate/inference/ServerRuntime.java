@@ -2,6 +2,7 @@ package io.flowgate.inference;
 
 import io.flowgate.ErrorCode;
 import io.flowgate.GatewayException;
+import io.netty.buffer.ByteBuf;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
@@ -12,9 +13,6 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.internal.ContextInternal;
-import io.vertx.core.internal.VertxInternal;
-import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.http.ConnectionPoolTooBusyException;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
@@ -24,6 +22,9 @@ import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.PoolOptions;
 import io.vertx.core.http.RequestOptions;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.File;
@@ -656,7 +657,7 @@ final class ServerRuntime {
       }
 
       @Override
-      public void onContent(io.netty.buffer.ByteBuf content) {
+      public void onContent(ByteBuf content) {
         if (!promise.future().isComplete() && content.isReadable()) {
           chunk(BufferInternal.buffer(content));
         }
