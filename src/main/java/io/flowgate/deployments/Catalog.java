@@ -6,7 +6,11 @@ import io.flowgate.flow.FlowDefinition;
 import io.flowgate.flow.FlowPlan;
 import io.flowgate.flow.FlowValidationException;
 import io.flowgate.flow.NodeTypes;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
@@ -15,6 +19,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +45,11 @@ public final class Catalog {
   private final Map<ByteBuffer, Long> unknownKeys = new ConcurrentHashMap<>();
   private final Map<UUID, Entry<Deployment>> deploymentById = new ConcurrentHashMap<>();
   private final Map<PlanId, FlowPlan> plans = new ConcurrentHashMap<>();
+  private final Map<ByteBuffer, Future<ApiKey>> keyLoads = new ConcurrentHashMap<>();
+  private final Map<UUID, Future<Deployment>> deploymentLoads = new ConcurrentHashMap<>();
+  private final LongAdder loads = new LongAdder();
+  /** How long past the TTL an entry is still served while its refresh runs: min(TTL, 30 s). */
+  private final long staleNanos;
   // Bumped by every change notice: a load that began before a change must not cache what it read.
   private final AtomicLong generation = new AtomicLong();
 
@@ -57,6 +67,7 @@ public final class Catalog {
     this.flows = flows;
     this.nodeTypes = nodeTypes;
     this.ttlNanos = ttl.toNanos();
+    this.staleNanos = Math.min(ttlNanos, Duration.ofSeconds(30).toNanos());
   }
 
   /** A key, its deployment and the deployment's compiled plan (null in fast mode). */
@@ -133,29 +144,77 @@ public final class Catalog {
     if (cached != null && now - cached.loadedAt < ttlNanos) {
       return checkUsable(cached.value, hash);
     }
+    if (cached != null && now - cached.loadedAt < ttlNanos + staleNanos) {
+      // Past the safety-net TTL: one refresh in the background, and this call is not held up by it.
+      loadKey(id, hash);
+      return checkUsable(cached.value, hash);
+    }
     Long unknownSince = unknownKeys.get(id);
     if (unknownSince != null && now - unknownSince < NEGATIVE_TTL_NANOS) {
       return Future.failedFuture(invalidKey());
     }
+    return onCallersContext(loadKey(id, hash)).compose(key -> key == null ? Future.failedFuture(invalidKey())
+        : checkUsable(key, hash));
+  }
+
+  /**
+   * The key with this hash from PostgreSQL, cached on arrival; one load per key at a time, however many callers ask
+   * meanwhile (a cache entry expiring under load would otherwise send every request in flight to the database).
+   */
+  private Future<ApiKey> loadKey(ByteBuffer id, byte[] hash) {
+    Future<ApiKey> running = keyLoads.get(id);
+    if (running != null) {
+      return running;
+    }
     long startedAt = generation.get();
-    return keys.findByHash(hash)
-        .recover(e -> Future.failedFuture(unavailable(e)))
-        .compose(key -> {
-          boolean fresh = generation.get() == startedAt;
-          if (key == null) {
-            if (unknownKeys.size() >= MAX_NEGATIVE) {
-              unknownKeys.clear();
-            }
-            if (fresh) {
-              unknownKeys.put(id, now);
-            }
-            return Future.failedFuture(invalidKey());
+    long now = System.nanoTime();
+    Promise<ApiKey> promise = Promise.promise();
+    Future<ApiKey> load = promise.future();
+    Future<ApiKey> raced = keyLoads.putIfAbsent(id, load);
+    if (raced != null) {
+      return raced;
+    }
+    loads.increment();
+    keys.findByHash(hash).recover(e -> Future.failedFuture(unavailable(e))).onComplete(ar -> {
+      keyLoads.remove(id, load);
+      if (ar.succeeded()) {
+        boolean fresh = generation.get() == startedAt;
+        ApiKey key = ar.result();
+        if (key == null) {
+          // Gone (deleted, or never was): a stale entry must not outlive the answer.
+          keyByHash.remove(id);
+          if (unknownKeys.size() >= MAX_NEGATIVE) {
+            unknownKeys.clear();
           }
           if (fresh) {
-            keyByHash.put(id, new Entry<>(key, now));
+            unknownKeys.put(id, now);
           }
-          return checkUsable(key, hash);
-        });
+        } else if (fresh) {
+          keyByHash.put(id, new Entry<>(key, now));
+        }
+      }
+      promise.handle(ar);
+    });
+    return load;
+  }
+
+  /**
+   * {@code shared} as a future whose callbacks run on the caller's context: a load another event loop started
+   * completes on that loop, and a request must carry on on its own.
+   */
+  private static <T> Future<T> onCallersContext(Future<T> shared) {
+    Context context = Vertx.currentContext();
+    if (context == null || shared.isComplete()) {
+      return shared;
+    }
+    Promise<T> mine = ((ContextInternal) context).promise();
+    shared.onComplete(mine);
+    return mine.future();
+  }
+
+  /** Loads of keys and deployments from PostgreSQL started since the start (tests). */
+  public long loads() {
+    return loads.sum();
   }
 
   private Future<ApiKey> checkUsable(ApiKey key, byte[] hash) {
@@ -197,17 +256,41 @@ public final class Catalog {
     if (cached != null && now - cached.loadedAt < ttlNanos) {
       return Future.succeededFuture(cached.value);
     }
+    if (cached != null && now - cached.loadedAt < ttlNanos + staleNanos) {
+      loadDeployment(id);
+      return Future.succeededFuture(cached.value);
+    }
+    return onCallersContext(loadDeployment(id));
+  }
+
+  /** As {@link #loadKey}: one load per deployment at a time, cached on arrival. */
+  private Future<Deployment> loadDeployment(UUID id) {
+    Future<Deployment> running = deploymentLoads.get(id);
+    if (running != null) {
+      return running;
+    }
     long startedAt = generation.get();
-    return deployments.findById(id)
-        .recover(e -> Future.failedFuture(unavailable(e)))
-        .map(d -> {
-          if (d != null && generation.get() == startedAt) {
-            deploymentById.put(id, new Entry<>(d, now));
-          } else {
-            deploymentById.remove(id);
-          }
-          return d;
-        });
+    long now = System.nanoTime();
+    Promise<Deployment> promise = Promise.promise();
+    Future<Deployment> load = promise.future();
+    Future<Deployment> raced = deploymentLoads.putIfAbsent(id, load);
+    if (raced != null) {
+      return raced;
+    }
+    loads.increment();
+    deployments.findById(id).recover(e -> Future.failedFuture(unavailable(e))).onComplete(ar -> {
+      deploymentLoads.remove(id, load);
+      if (ar.succeeded()) {
+        Deployment d = ar.result();
+        if (d != null && generation.get() == startedAt) {
+          deploymentById.put(id, new Entry<>(d, now));
+        } else {
+          deploymentById.remove(id);
+        }
+      }
+      promise.handle(ar);
+    });
+    return load;
   }
 
   /** The compiled plan of a flow version: compiled once, kept while the process lives (versions never change). */
@@ -224,7 +307,7 @@ public final class Catalog {
             return Future.failedFuture(deploymentNotFound());
           }
           // Compiling (JSONata, JSON Schema) is CPU work done once per flow version: off the event loop.
-          io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+          Context context = Vertx.currentContext();
           Future<FlowPlan> compiled = context == null
               ? Future.succeededFuture(definition).map(this::compile)
               : context.executeBlocking(() -> compile(definition), false);
