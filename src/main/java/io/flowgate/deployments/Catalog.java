@@ -20,6 +20,7 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -162,36 +163,50 @@ public final class Catalog {
    * meanwhile (a cache entry expiring under load would otherwise send every request in flight to the database).
    */
   private Future<ApiKey> loadKey(ByteBuffer id, byte[] hash) {
-    Future<ApiKey> running = keyLoads.get(id);
-    if (running != null) {
-      return running;
+    return once(keyLoads, id, () -> keys.findByHash(hash), (key, fresh, startedNanos) -> {
+      if (key == null) {
+        // Gone (deleted, or never was): a stale entry must not outlive the answer.
+        keyByHash.remove(id);
+        if (unknownKeys.size() >= MAX_NEGATIVE) {
+          unknownKeys.clear();
+        }
+        if (fresh) {
+          unknownKeys.put(id, startedNanos);
+        }
+      } else if (fresh) {
+        keyByHash.put(id, new Entry<>(key, startedNanos));
+      }
+    });
+  }
+
+  /** What a finished load does with its answer: {@code fresh} when no change notice arrived while it ran. */
+  private interface Store<V> {
+    void store(V value, boolean fresh, long startedNanos);
+  }
+
+  /**
+   * {@code query}'s answer, stored by {@code store} once it arrives; while a load of {@code id} runs, every other
+   * caller gets that same load. A failure stores nothing (the next call tries again).
+   */
+  private <K, V> Future<V> once(Map<K, Future<V>> running, K id, Supplier<Future<V>> query,
+      Store<V> store) {
+    Future<V> current = running.get(id);
+    if (current != null) {
+      return current;
     }
     long startedAt = generation.get();
-    long now = System.nanoTime();
-    Promise<ApiKey> promise = Promise.promise();
-    Future<ApiKey> load = promise.future();
-    Future<ApiKey> raced = keyLoads.putIfAbsent(id, load);
+    long startedNanos = System.nanoTime();
+    Promise<V> promise = Promise.promise();
+    Future<V> load = promise.future();
+    Future<V> raced = running.putIfAbsent(id, load);
     if (raced != null) {
       return raced;
     }
     loads.increment();
-    keys.findByHash(hash).recover(e -> Future.failedFuture(unavailable(e))).onComplete(ar -> {
-      keyLoads.remove(id, load);
+    query.get().recover(e -> Future.failedFuture(unavailable(e))).onComplete(ar -> {
+      running.remove(id, load);
       if (ar.succeeded()) {
-        boolean fresh = generation.get() == startedAt;
-        ApiKey key = ar.result();
-        if (key == null) {
-          // Gone (deleted, or never was): a stale entry must not outlive the answer.
-          keyByHash.remove(id);
-          if (unknownKeys.size() >= MAX_NEGATIVE) {
-            unknownKeys.clear();
-          }
-          if (fresh) {
-            unknownKeys.put(id, now);
-          }
-        } else if (fresh) {
-          keyByHash.put(id, new Entry<>(key, now));
-        }
+        store.store(ar.result(), generation.get() == startedAt, startedNanos);
       }
       promise.handle(ar);
     });
@@ -265,32 +280,13 @@ public final class Catalog {
 
   /** As {@link #loadKey}: one load per deployment at a time, cached on arrival. */
   private Future<Deployment> loadDeployment(UUID id) {
-    Future<Deployment> running = deploymentLoads.get(id);
-    if (running != null) {
-      return running;
-    }
-    long startedAt = generation.get();
-    long now = System.nanoTime();
-    Promise<Deployment> promise = Promise.promise();
-    Future<Deployment> load = promise.future();
-    Future<Deployment> raced = deploymentLoads.putIfAbsent(id, load);
-    if (raced != null) {
-      return raced;
-    }
-    loads.increment();
-    deployments.findById(id).recover(e -> Future.failedFuture(unavailable(e))).onComplete(ar -> {
-      deploymentLoads.remove(id, load);
-      if (ar.succeeded()) {
-        Deployment d = ar.result();
-        if (d != null && generation.get() == startedAt) {
-          deploymentById.put(id, new Entry<>(d, now));
-        } else {
-          deploymentById.remove(id);
-        }
+    return once(deploymentLoads, id, () -> deployments.findById(id), (d, fresh, startedNanos) -> {
+      if (d != null && fresh) {
+        deploymentById.put(id, new Entry<>(d, startedNanos));
+      } else {
+        deploymentById.remove(id);
       }
-      promise.handle(ar);
     });
-    return load;
   }
 
   /** The compiled plan of a flow version: compiled once, kept while the process lives (versions never change). */
