@@ -65,10 +65,10 @@ public final class FastLane {
   private static final int UUID_LENGTH = 36;
   private static final byte[] OK_HEAD = ascii("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n"
       + "cache-control: no-store\r\nX-Request-Id: ");
-  private static final byte[] BODY_PREFIX =
+  static final byte[] BODY_PREFIX =
       ascii("{\"status\":\"success\",\"data\":{\"status\":\"completed\",\"output_data\":");
-  private static final byte[] BODY_MIDDLE = ascii(",\"fast_mode\":true,\"duration_seconds\":");
-  private static final byte[] BODY_SUFFIX = ascii("}}");
+  static final byte[] BODY_MIDDLE = ascii(",\"fast_mode\":true,\"duration_seconds\":");
+  static final byte[] BODY_SUFFIX = ascii("}}");
   private static final byte[] CONTENT_LENGTH = ascii("\r\ncontent-length: ");
   private static final byte[] CRLF2 = ascii("\r\n\r\n");
 

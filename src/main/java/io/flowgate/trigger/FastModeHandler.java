@@ -22,10 +22,10 @@ import io.vertx.ext.web.RoutingContext;
 public final class FastModeHandler {
   static final CharSequence X_WAIT_FOR_READY = HttpHeaders.createOptimized("X-Wait-For-Ready");
   static final int MAX_WAIT_SECONDS = 60;
-  private static final Buffer PREFIX =
-      Buffer.buffer("{\"status\":\"success\",\"data\":{\"status\":\"completed\",\"output_data\":");
-  private static final Buffer MIDDLE = Buffer.buffer(",\"fast_mode\":true,\"duration_seconds\":");
-  private static final Buffer SUFFIX = Buffer.buffer("}}");
+  // The envelope around the output, the same bytes as the fast lane's.
+  private static final Buffer PREFIX = Buffer.buffer(FastLane.BODY_PREFIX);
+  private static final Buffer MIDDLE = Buffer.buffer(FastLane.BODY_MIDDLE);
+  private static final Buffer SUFFIX = Buffer.buffer(FastLane.BODY_SUFFIX);
 
   private final InferenceServers servers;
 
