@@ -113,12 +113,8 @@ public final class Catalog {
       return null;
     }
     ApiKey key = cached.value;
-    if (!ApiKeys.sameHash(key.hash(), hash) || !key.active() || !key.usableAt(Instant.now())
-        || !key.mayCall(deployment.value)) {
+    if (!key.mayCall(deployment.value) || checkUsable(key, hash).failed()) {
       return null;
-    }
-    if (lastUsed != null) {
-      lastUsed.touch(key.id());
     }
     return new Target(key, deployment.value, null);
   }
@@ -233,22 +229,31 @@ public final class Catalog {
   }
 
   private Future<ApiKey> checkUsable(ApiKey key, byte[] hash) {
-    if (!ApiKeys.sameHash(key.hash(), hash)) {
-      return Future.failedFuture(invalidKey());
-    }
-    if (!key.active()) {
-      return Future.failedFuture(new GatewayException(ErrorCode.API_KEY_INACTIVE,
-          "This API key is deactivated; activate it or create a new one in the control plane."));
-    }
-    if (!key.usableAt(Instant.now())) {
-      return Future.failedFuture(new GatewayException(ErrorCode.API_KEY_INACTIVE, key.replacedBy() != null
-          ? "This API key was rotated and its overlap ended at " + key.expiresAt() + "; use the key that replaced it."
-          : "This API key expired at " + key.expiresAt() + "; create a new one in the control plane."));
+    GatewayException refused = refusal(key, hash);
+    if (refused != null) {
+      return Future.failedFuture(refused);
     }
     if (lastUsed != null) {
       lastUsed.touch(key.id());
     }
     return Future.succeededFuture(key);
+  }
+
+  /** Why {@code key} (found under {@code hash}) may not be used now, or null when it may: the one set of rules. */
+  private static GatewayException refusal(ApiKey key, byte[] hash) {
+    if (!ApiKeys.sameHash(key.hash(), hash)) {
+      return invalidKey();
+    }
+    if (!key.active()) {
+      return new GatewayException(ErrorCode.API_KEY_INACTIVE,
+          "This API key is deactivated; activate it or create a new one in the control plane.");
+    }
+    if (!key.usableAt(Instant.now())) {
+      return new GatewayException(ErrorCode.API_KEY_INACTIVE, key.replacedBy() != null
+          ? "This API key was rotated and its overlap ended at " + key.expiresAt() + "; use the key that replaced it."
+          : "This API key expired at " + key.expiresAt() + "; create a new one in the control plane.");
+    }
+    return null;
   }
 
   private static GatewayException invalidKey() {

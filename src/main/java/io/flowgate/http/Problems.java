@@ -6,6 +6,7 @@ import io.vertx.core.MultiMap;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
+import java.util.function.BiConsumer;
 
 /**
  * Renders RFC 9457 problem details with flowgate's two extension members ({@code code}, {@code message}) so that
@@ -15,6 +16,7 @@ public final class Problems {
   public static final CharSequence PROBLEM_JSON = HttpHeaders.createOptimized("application/problem+json");
   public static final CharSequence X_REQUEST_ID = HttpHeaders.createOptimized("X-Request-Id");
   private static final CharSequence WWW_AUTHENTICATE = HttpHeaders.createOptimized("WWW-Authenticate");
+  private static final CharSequence NO_STORE = HttpHeaders.createOptimized("no-store");
 
   private Problems() {
   }
@@ -50,20 +52,28 @@ public final class Problems {
       return;
     }
     MultiMap headers = response.headers();
-    headers.set(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON);
-    headers.set(HttpHeaders.CACHE_CONTROL, "no-store");
+    headers(e, requestId, headers::set);
+    response.setStatusCode(e.code().status()).end(body(e, requestId).toBuffer());
+  }
+
+  /**
+   * The headers of the problem answer to {@code e}, in order, handed to {@code put}: for every path that writes a
+   * problem, so that they never drift apart.
+   */
+  public static void headers(GatewayException e, String requestId, BiConsumer<CharSequence, CharSequence> put) {
+    put.accept(HttpHeaders.CONTENT_TYPE, PROBLEM_JSON);
+    put.accept(HttpHeaders.CACHE_CONTROL, NO_STORE);
     if (requestId != null) {
-      headers.set(X_REQUEST_ID, requestId);
+      put.accept(X_REQUEST_ID, requestId);
     }
     if (e.retryAfterSeconds() != null) {
-      headers.set(HttpHeaders.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
+      put.accept(HttpHeaders.RETRY_AFTER, Integer.toString(e.retryAfterSeconds()));
     }
     if (e.code() == ErrorCode.MISSING_API_KEY || e.code() == ErrorCode.INVALID_API_KEY
         || e.code() == ErrorCode.API_KEY_INACTIVE) {
-      headers.set(WWW_AUTHENTICATE, "ApiKey header=\"X-API-Key\"");
+      put.accept(WWW_AUTHENTICATE, "ApiKey header=\"X-API-Key\"");
     } else if (e.code() == ErrorCode.UNAUTHORIZED) {
-      headers.set(WWW_AUTHENTICATE, "Bearer");
+      put.accept(WWW_AUTHENTICATE, "Bearer");
     }
-    response.setStatusCode(e.code().status()).end(body(e, requestId).toBuffer());
   }
 }

@@ -21,6 +21,7 @@ import io.netty.util.NetUtil;
 import io.netty.util.ReferenceCountUtil;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.VertxInternal;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.nio.channels.ClosedChannelException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
@@ -216,7 +217,8 @@ final class UpstreamPool {
       byte[] head = target.head(path);
       byte[] length = Integer.toString(body.length()).getBytes(StandardCharsets.US_ASCII);
       ByteBuf out = channel.alloc().directBuffer(head.length + length.length + CRLF2.length + body.length());
-      out.writeBytes(head).writeBytes(length).writeBytes(CRLF2).writeBytes(body.getBytes());
+      // The body's bytes straight from its buffer (a view of it: the body itself stays readable for a retry).
+      out.writeBytes(head).writeBytes(length).writeBytes(CRLF2).writeBytes(((BufferInternal) body).getByteBuf());
       // A failed write closes the channel, which reports the exchange broken.
       channel.writeAndFlush(out, channel.voidPromise());
     }

@@ -393,12 +393,8 @@ public final class FastLane {
         byte[] json = Problems.body(e, requestId).toBuffer().getBytes();
         HttpResponseStatus status = HttpResponseStatus.valueOf(e.code().status());
         StringBuilder head = new StringBuilder(256)
-            .append("HTTP/1.1 ").append(status.code()).append(' ').append(status.reasonPhrase())
-            .append("\r\ncontent-type: application/problem+json\r\ncache-control: no-store\r\nX-Request-Id: ")
-            .append(requestId);
-        if (e.retryAfterSeconds() != null) {
-          head.append("\r\nRetry-After: ").append(e.retryAfterSeconds());
-        }
+            .append("HTTP/1.1 ").append(status.code()).append(' ').append(status.reasonPhrase());
+        Problems.headers(e, requestId, (name, value) -> head.append("\r\n").append(name).append(": ").append(value));
         head.append("\r\ncontent-length: ").append(json.length).append("\r\n\r\n");
         ByteBuf buf = ctx.alloc().directBuffer(head.length() + json.length);
         buf.writeCharSequence(head, StandardCharsets.US_ASCII);
