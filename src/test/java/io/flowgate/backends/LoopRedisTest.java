@@ -103,6 +103,48 @@ class LoopRedisTest {
     assertThat(other).isNotEqualTo(first);
   }
 
+  /** Redis's count of socket reads so far (INFO stats). */
+  private long redisReads() {
+    String stats = await(admin.send(Request.cmd(Command.INFO).arg("stats"))).toString();
+    for (String line : stats.split("\r?\n")) {
+      if (line.startsWith("total_reads_processed:")) {
+        return Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
+      }
+    }
+    throw new AssertionError("no total_reads_processed in INFO stats: " + stats);
+  }
+
+  @Test
+  void commands_sent_in_one_event_loop_task_leave_in_one_write_and_keep_their_own_answers() {
+    Context a = vertx.getOrCreateContext();
+    String key = "loop-redis-test:" + System.nanoTime();
+    // Opens the loop's connection, so that the burst below is the only traffic on it.
+    on(a, () -> redis.send(Request.cmd(Command.PING)));
+    long before = redisReads();
+    List<String> answers = on(a, () -> {
+      List<Future<String>> all = new ArrayList<>();
+      for (int i = 0; i < 200; i++) {
+        all.add(redis.send(Request.cmd(Command.INCR).arg(key)).map(Response::toString));
+      }
+      // An error reply fails its own command only.
+      all.add(redis.send(Request.cmd(Command.HGET).arg(key).arg("field")).map(Response::toString)
+          .otherwise(e -> e.getMessage().startsWith("WRONGTYPE") ? "refused" : e.getMessage()));
+      all.add(redis.send(Request.cmd(Command.INCR).arg(key)).map(Response::toString));
+      return Future.all(all).map(f -> f.<String>list());
+    });
+    long reads = redisReads() - before;
+    List<String> expected = new ArrayList<>();
+    for (int i = 1; i <= 200; i++) {
+      expected.add(Integer.toString(i));
+    }
+    expected.add("refused");
+    expected.add("201");
+    assertThat(answers).containsExactlyElementsOf(expected);
+    // 202 commands and the INFO after them: a handful of reads (a write may be split), not one per command.
+    assertThat(reads).isLessThanOrEqualTo(12);
+    await(admin.send(Request.cmd(Command.DEL).arg(key)));
+  }
+
   @Test
   void a_killed_connection_is_replaced_on_the_next_command() {
     Context a = vertx.getOrCreateContext();
