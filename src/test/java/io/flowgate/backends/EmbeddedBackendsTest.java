@@ -79,6 +79,13 @@ class EmbeddedBackendsTest {
       sql(first.pgUrl(), "CREATE TABLE kept (id int PRIMARY KEY, value text)");
       sql(first.pgUrl(), "INSERT INTO kept VALUES (1, 'survives')");
       redis(first.redisUrl(), api -> api.set(List.of("kept", "survives too")));
+      // The append-only file is the record (fsync every second); no RDB snapshots on top of it.
+      assertThat(redis(first.redisUrl(), api -> api.config(List.of("GET", "appendonly"))).toString())
+        .contains("yes");
+      assertThat(redis(first.redisUrl(), api -> api.config(List.of("GET", "appendfsync"))).toString())
+        .contains("everysec");
+      Response save = redis(first.redisUrl(), api -> api.config(List.of("GET", "save")));
+      assertThat(save.get("save") != null ? save.get("save").toString() : save.get(1).toString()).isEmpty();
     } finally {
       t0 = System.nanoTime();
       first.close();
