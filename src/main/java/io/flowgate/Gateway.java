@@ -145,27 +145,21 @@ public final class Gateway {
     history = new RunHistoryRepository(vertx, pool, config.node().id(), config.runs().historyBatchSize(),
         usage::runEnded);
 
+    // Neither needs the stores: the declaration files are read and their flows compiled, and the console's files read
+    // from the jar (once, shared by every verticle), on worker threads while the schema is migrated.
+    Future<Declarations.Loaded> declared = Declarations.load(vertx, config.declarations().dir(), nodeTypes);
+    Future<ConsoleAssets> consoleAssets = vertx.executeBlocking(() -> ConsoleAssets.load(ConsoleAssets.DEFAULT_DIR));
     return untilReachable(() -> Migrations.migrate(pool), System.nanoTime() + STARTUP_WAIT.toNanos(), 0)
-        .compose(applied -> listenForChanges(pgOptions, catalog))
-        .compose(v -> Declarations.apply(pool, config.declarations().dir(), nodeTypes))
-        .compose(v -> {
-          runs = new Runs(vertx, redis, dedicated, pool, executor, history, catalog, config);
-          history.start(config.runs().historyFlush());
-          lastUsed.start(config.keys().lastUsedFlush());
-          usage.start(config.usage().flush());
-          return runs.start();
-        })
-        .compose(v -> {
-          // Events of runs reach receivers through this node's outbox relay and delivery worker, as on every node.
-          webhooks = new Webhooks(vertx, redis, dedicated, pool, config, metrics,
-              id -> runs.service().find(id).map(run -> run == null ? null : run.toWire()));
-          return webhooks.start();
-        })
+        // These need the schema, not each other. join, not all: a failure surfaces once all three have settled, so
+        // that close() stops whatever of them did start.
+        .compose(applied -> Future.join(
+            listenForChanges(pgOptions, catalog),
+            declared.compose(loaded -> loaded.write(pool)),
+            startRuns(dedicated, executor, catalog, metrics)))
         .compose(v -> choosePort())
         .compose(chosen -> {
           port = chosen;
-          // The console's files are read from the jar once, off the event loop, and shared by every verticle.
-          return vertx.executeBlocking(() -> ConsoleAssets.load(ConsoleAssets.DEFAULT_DIR));
+          return consoleAssets;
         })
         .compose(console -> {
           RunService service = runs.service();
@@ -187,6 +181,21 @@ public final class Gateway {
         })
         .onSuccess(deploymentIds::add)
         .mapEmpty();
+  }
+
+  /** The run service and queue worker, the history and usage writers, then the webhook relay and delivery worker. */
+  private Future<Void> startRuns(Supplier<Redis> dedicated, FlowExecutor executor, Catalog catalog,
+      GatewayMetrics metrics) {
+    runs = new Runs(vertx, redis, dedicated, pool, executor, history, catalog, config);
+    history.start(config.runs().historyFlush());
+    lastUsed.start(config.keys().lastUsedFlush());
+    usage.start(config.usage().flush());
+    return runs.start().compose(v -> {
+      // Events of runs reach receivers through this node's outbox relay and delivery worker, as on every node.
+      webhooks = new Webhooks(vertx, redis, dedicated, pool, config, metrics,
+          id -> runs.service().find(id).map(run -> run == null ? null : run.toWire()));
+      return webhooks.start();
+    });
   }
 
   private RedisOptions redisOptions(int poolSize) {

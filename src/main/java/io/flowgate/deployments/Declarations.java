@@ -75,19 +75,45 @@ public final class Declarations {
   /** As {@link #apply(Pool, Path, NodeTypes)}, reading {@code env: VAR} keys from {@code env}. */
   public static Future<Void> apply(Pool pool, Path dir, NodeTypes nodeTypes, Map<String, String> env) {
     Context context = Vertx.currentContext();
-    Future<List<DeclaredFile>> read;
+    Future<Loaded> read;
     if (context == null) {
       try {
-        read = Future.succeededFuture(read(dir, nodeTypes, env));
+        read = Future.succeededFuture(new Loaded(dir, read(dir, nodeTypes, env)));
       } catch (DeclarationException e) {
         read = Future.failedFuture(e);
       }
     } else {
       // Reading files and compiling flows block: never on the event loop.
-      read = context.executeBlocking(() -> read(dir, nodeTypes, env), false);
+      read = context.executeBlocking(() -> new Loaded(dir, read(dir, nodeTypes, env)), false);
     }
-    return read.compose(files -> files.isEmpty() ? Future.succeededFuture()
-        : checkInferenceServers(pool, files).compose(v -> write(pool, dir, files)));
+    return read.compose(files -> files.write(pool));
+  }
+
+  /**
+   * Reads and checks every declaration file in {@code dir} and compiles its flows on a worker thread of {@code vertx},
+   * without touching the database: a start does this while the schema is being migrated, then calls
+   * {@link Loaded#write(Pool)}. Env keys from the process.
+   */
+  public static Future<Loaded> load(Vertx vertx, Path dir, NodeTypes nodeTypes) {
+    Map<String, String> env = System.getenv();
+    return vertx.executeBlocking(() -> new Loaded(dir, read(dir, nodeTypes, env)), false);
+  }
+
+  /** Declaration files read, checked and compiled, not yet written. Immutable; write from any thread. */
+  public static final class Loaded {
+    private final Path dir;
+    private final List<DeclaredFile> files;
+
+    private Loaded(Path dir, List<DeclaredFile> files) {
+      this.dir = dir;
+      this.files = files;
+    }
+
+    /** Applies them: the checks that need the database, then one transaction (see the class comment). */
+    public Future<Void> write(Pool pool) {
+      return files.isEmpty() ? Future.succeededFuture()
+          : checkInferenceServers(pool, files).compose(v -> Declarations.write(pool, dir, files));
+    }
   }
 
   private record ServerCall(String where, String nodeId, UUID serverId) {}

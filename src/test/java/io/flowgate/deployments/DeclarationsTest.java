@@ -168,6 +168,30 @@ class DeclarationsTest {
   }
 
   @Test
+  void load_reads_and_checks_the_files_without_writing_and_write_applies_them(@TempDir Path dir) throws IOException {
+    UUID flowId = UUID.randomUUID();
+    UUID deploymentId = UUID.randomUUID();
+    Files.writeString(dir.resolve("early.yaml"), file(flowId, "early", deploymentId, UUID.randomUUID(),
+        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\""));
+    Declarations.Loaded loaded = await(Declarations.load(vertx, dir, nodeTypes));
+    assertThat(await(deployments.findById(deploymentId))).isNull();
+
+    await(loaded.write(pool));
+    assertThat(await(deployments.findById(deploymentId)).flowId()).isEqualTo(flowId);
+    await(loaded.write(pool));
+    assertThat(await(flows.latestVersion(Profile.DEFAULT_ID, flowId))).isEqualTo(1);
+  }
+
+  @Test
+  void load_fails_on_an_invalid_file_before_any_database_work(@TempDir Path dir) throws IOException {
+    Files.writeString(dir.resolve("bad.yaml"), file(UUID.randomUUID(), "bad", UUID.randomUUID(), UUID.randomUUID(),
+        "env: X").replace("type: transform", "type: teleport"));
+    Throwable failure = awaitFailure(Declarations.load(vertx, dir, nodeTypes));
+    assertThat(failure).isInstanceOf(DeclarationException.class);
+    assertThat(failure.getMessage()).contains("bad.yaml").contains("teleport");
+  }
+
+  @Test
   void a_missing_directory_applies_nothing() {
     await(Declarations.apply(pool, Path.of("does-not-exist-" + UUID.randomUUID()), nodeTypes, Map.of()));
   }
