@@ -47,6 +47,8 @@ public final class Main {
       System.err.println("flowgate: unknown command '" + args[0] + "'; run with --help for usage");
       System.exit(2);
     }
+    // The heap's committed size before starting: -Xms unless the flags say otherwise.
+    long initialHeap = Runtime.getRuntime().totalMemory();
     // Vert.x's per-task context timings feed only its blocked-thread report; they cost every task two clock reads.
     if (System.getProperty("vertx.disableContextTimings") == null) {
       System.setProperty("vertx.disableContextTimings", "true");
@@ -91,10 +93,14 @@ public final class Main {
         .onSuccess(gateway -> {
           Runtime.getRuntime().addShutdownHook(new Thread(() -> stop(gateway, vertx, toStop, running, log),
               "flowgate-shutdown"));
-          // Starting (unpacking the embedded servers, migrations, class loading) leaves the heap grown to several
+          // Starting (unpacking the embedded servers, migrations, class loading) can leave the heap grown to several
           // times what serving keeps live: one full collection now lets it shrink back (the heap-free ratios of
-          // conf/jvm.options) instead of staying resident. One pause of 40-110 ms (GC log), before the ready line.
-          System.gc();
+          // conf/jvm.options) instead of staying resident. One pause of 40-110 ms (GC log), before the ready line;
+          // skipped when the heap has not grown past its initial size (external backends), which it cannot shrink
+          // below anyway.
+          if (Runtime.getRuntime().totalMemory() > initialHeap) {
+            System.gc();
+          }
           String host = running.http().host().equals("0.0.0.0") ? "127.0.0.1" : running.http().host();
           log.info("flowgate ready at http://{}:{}/ (node {}, started in {} ms)", host, gateway.port(),
               running.node().id(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
