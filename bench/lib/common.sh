@@ -129,6 +129,7 @@ wait_up() { # name (log $WORK/<name>.log), pid, url, seconds
 # ---------------------------------------------------------------------------------------------- what we start ---
 # flowgate with its defaults on 127.0.0.1:port; embedded backends in data dir unless FLOWGATE_PG_URL/REDIS_URL are
 # among the extra env. Sets STARTED_PID. Does not wait.
+FG_JVM_EXTRA=() # JVM options after FG_JVM (so they override conf/jvm.options), for one start_flowgate
 start_flowgate() { # name port data-dir [VAR=value ...]
   local name=$1 port=$2 data=$3
   shift 3
@@ -136,7 +137,7 @@ start_flowgate() { # name port data-dir [VAR=value ...]
   DATA_DIRS+=("$data")
   (cd "$ROOT" && exec env "$@" FLOWGATE_HTTP_PORT="$port" FLOWGATE_HTTP_HOST=127.0.0.1 FLOWGATE_DATA_DIR="$data" \
     FLOWGATE_LOGGING_JSON=false FLOWGATE_HTTP_SHUTDOWN_GRACE_SECONDS=2 FLOWGATE_ADMIN_TOKEN="$ADMIN_TOKEN" \
-    java "${FG_JVM[@]}" -jar "$JAR") >"$WORK/$name.log" 2>&1 &
+    java "${FG_JVM[@]}" "${FG_JVM_EXTRA[@]}" -jar "$JAR") >"$WORK/$name.log" 2>&1 &
   STARTED_PID=$!
   PIDS+=("$STARTED_PID")
 }
