@@ -208,7 +208,7 @@ $(cut -d' ' -f1-3 /proc/loadavg); the whole run took $((ELAPSED / 60)) min $((EL
 - JDK: $(java -version 2>&1 | sed -n 2p); flowgate and Hello \`$JVM_FLAGS\`$(jvm_options_note); reference server
   \`$REF_JVM_FLAGS\`
 - flowgate: \`target/flowgate.jar\` (sha256 $(sha256sum "$JAR" | cut -c1-12)…), defaults of conf/flowgate.yaml
-- Settings: closed loop \`wrk -t$THREADS -c$CONNECTIONS\`, ${WARMUP}s warm-up per target, $REPEAT x ${DURATION}s per target
+- Settings: closed loop \`wrk -t$THREADS -c$CONNECTIONS\`, ${WARMUP}s warm-up per target$(if has async; then echo " (async targets: ${ASYNC_WARMUP}s)"; fi), $REPEAT x ${DURATION}s per target
   (interleaved, order rotated); fixed rate bench/LoadGen.java ($THREADS threads, $CONNECTIONS connections, open model,
   latency from each request's due time) at $( [[ -n $FIXED_RATE ]] && echo "$FIXED_RATE req/s" || echo "50% of the \
 lowest median maximum of the scenario") for every target, ${FIXED_WARMUP}s unrecorded + $REPEAT x ${DURATION}s

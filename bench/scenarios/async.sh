@@ -144,7 +144,7 @@ Completions (closed-loop runs): accepted runs / (load time + drain time), per ru
 | 2 | $(cell ${A_DONE[2-nodes]}) | $(spread ${A_DONE[2-nodes]}) | $(cell ${A_DRAIN[2-nodes]}) | $(ratio "$c2" "$c1") |
 
 Scale-out with a core per node (each node's JVM held to a core of its own with \`taskset\`; PostgreSQL, redis-server and
-wrk on both cores): 1 node on core 0, then 2 nodes on cores 0 and 1, closed loop, ${WARMUP}s warm-up each:
+wrk on both cores): 1 node on core 0, then 2 nodes on cores 0 and 1, closed loop, ${ASYNC_WARMUP}s warm-up each:
 
 | nodes | 202/s median (min–max) | completions/s median (min–max) | spread | CPU µs/req | × 1 node (completions) |
 |---|---:|---:|---:|---:|---:|
