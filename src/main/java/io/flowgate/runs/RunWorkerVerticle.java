@@ -23,13 +23,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * This node's share of the run queue and its upkeep. It takes runs from the Redis stream (consumer group
- * {@code workers}, this node's id as consumer; the blocking {@code XREADGROUP} on a connection of its own, never the
- * shared pool) and executes at most {@code worker_concurrency} at a time; it renews the leases of the runs executing
- * here (heartbeat); and, like every node, it keeps the cluster's promises: runs whose lease expired go back on the
- * queue, entries stuck with a dead consumer are claimed, runs past their deadline end {@code timed_out}, and runs
- * PostgreSQL accepted but Redis lost are restored. Runs execute on this verticle's event loop (flow nodes are
- * non-blocking; blocking custom nodes go to worker threads). Event-loop only.
+ * One event loop's share of the run queue, and this node's upkeep. A node deploys one per event loop, so that its
+ * runs execute on all of them (one instance used to execute every queued run of the node on one loop, while the other
+ * loops only accepted). Each takes runs from the Redis stream (consumer group {@code workers}; the node's id as
+ * consumer for the first instance, {@code <node id>/<n>} for the others, stable across restarts so that each finds its
+ * own unstarted deliveries again; the blocking {@code XREADGROUP} on a connection of its own, never the shared pool)
+ * and executes at most its share of {@code worker_concurrency} at a time. The first instance also renews the leases
+ * of the runs executing on the node (heartbeat) and, like every node, keeps the cluster's promises: runs whose lease
+ * expired go back on the queue, runs past their deadline end {@code timed_out}, and runs PostgreSQL accepted but Redis
+ * lost are restored. Every instance claims entries stuck with a dead consumer. Runs execute on the instance's event
+ * loop (flow nodes are non-blocking; blocking custom nodes go to worker threads). Event-loop only.
  */
 public final class RunWorkerVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RunWorkerVerticle.class);
@@ -41,7 +44,10 @@ public final class RunWorkerVerticle extends VerticleBase {
   private final RunService service;
   private final Catalog catalog;
   private final RunHistoryRepository history;
+  private final String nodeId;
   private final String consumer;
+  private final boolean upkeep;
+  private final int concurrency;
   private final GatewayConfig.Runs config;
   private Redis client;
   private RedisConnection connection;
@@ -51,14 +57,22 @@ public final class RunWorkerVerticle extends VerticleBase {
   private int failures;
   private Promise<Void> drained;
 
+  /**
+   * Instance {@code index} of {@code instances} of the node {@code nodeId}: it reads as its own consumer and executes
+   * its share of {@code worker_concurrency}; instance 0 also does the node's upkeep.
+   */
   public RunWorkerVerticle(Supplier<Redis> dedicatedClient, RunStore store, RunService service, Catalog catalog,
-      RunHistoryRepository history, String nodeId, GatewayConfig.Runs config) {
+      RunHistoryRepository history, String nodeId, GatewayConfig.Runs config, int index, int instances) {
     this.dedicatedClient = dedicatedClient;
     this.store = store;
     this.service = service;
     this.catalog = catalog;
     this.history = history;
-    this.consumer = nodeId;
+    this.nodeId = nodeId;
+    this.consumer = index == 0 ? nodeId : nodeId + "/" + index;
+    this.upkeep = index == 0;
+    int share = config.workerConcurrency() / instances;
+    this.concurrency = Math.max(1, index == 0 ? config.workerConcurrency() - share * (instances - 1) : share);
     this.config = config;
   }
 
@@ -67,11 +81,13 @@ public final class RunWorkerVerticle extends VerticleBase {
     return ensureGroup().compose(v -> connect()).onSuccess(v -> {
       // Entries delivered to this consumer before a restart and never started come first.
       read("0");
-      vertx.setPeriodic(config.heartbeat().toMillis(), t -> service.heartbeat()
-          .onFailure(e -> LOG.warn("heartbeat failed: {}", e.getMessage())));
-      vertx.setPeriodic(config.reapInterval().toMillis(), t -> reap());
       vertx.setPeriodic(Math.max(100, config.claimIdle().toMillis() / 2), t -> claimStuck());
-      vertx.setPeriodic(config.reconcileInterval().toMillis(), t -> reconcile());
+      if (upkeep) {
+        vertx.setPeriodic(config.heartbeat().toMillis(), t -> service.heartbeat()
+            .onFailure(e -> LOG.warn("heartbeat failed: {}", e.getMessage())));
+        vertx.setPeriodic(config.reapInterval().toMillis(), t -> reap());
+        vertx.setPeriodic(config.reconcileInterval().toMillis(), t -> reconcile());
+      }
     });
   }
 
@@ -89,11 +105,11 @@ public final class RunWorkerVerticle extends VerticleBase {
   }
 
   private void read(String from) {
-    if (stopped || reading || inFlight >= config.workerConcurrency()) {
+    if (stopped || reading || inFlight >= concurrency) {
       return;
     }
     reading = true;
-    int count = Math.min(MAX_BATCH, config.workerConcurrency() - inFlight);
+    int count = Math.min(MAX_BATCH, concurrency - inFlight);
     Request xread = Request.cmd(Command.XREADGROUP).arg("GROUP").arg(RunStore.GROUP).arg(consumer)
         .arg("COUNT").arg(count);
     if (">".equals(from)) {
@@ -182,7 +198,8 @@ public final class RunWorkerVerticle extends VerticleBase {
           .mapEmpty();
     }
     Instant started = Instant.now();
-    return store.start(runId, entryId, started, consumer, service.leaseExpiry(), config.maxDeliveries())
+    // The lease is the node's (its heartbeat renews it), whichever of its instances executes the run.
+    return store.start(runId, entryId, started, nodeId, service.leaseExpiry(), config.maxDeliveries())
         .compose(start -> {
           if (start.claimed() == null) {
             if ("dead".equals(start.refusal())) {
@@ -251,12 +268,12 @@ public final class RunWorkerVerticle extends VerticleBase {
    * those idle longer than {@code claim_idle_ms}.
    */
   private void claimStuck() {
-    if (stopped || inFlight >= config.workerConcurrency()) {
+    if (stopped || inFlight >= concurrency) {
       return;
     }
     store.redis().send(Request.cmd(Command.XAUTOCLAIM).arg(store.streamKey()).arg(RunStore.GROUP).arg(consumer)
             .arg(config.claimIdle().toMillis()).arg("0-0").arg("COUNT")
-            .arg(Math.min(MAX_BATCH, config.workerConcurrency() - inFlight)))
+            .arg(Math.min(MAX_BATCH, concurrency - inFlight)))
         .onSuccess(reply -> {
           if (reply != null && reply.size() >= 2 && reply.get(1) != null && reply.get(1).size() > 0) {
             LOG.info("claimed {} queue entries left by a stopped consumer", reply.get(1).size());

@@ -3,22 +3,27 @@ package io.flowgate.runs;
 import io.flowgate.config.GatewayConfig;
 import io.flowgate.deployments.Catalog;
 import io.flowgate.flow.FlowExecutor;
+import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.redis.client.Redis;
 import io.vertx.sqlclient.Pool;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
  * The runs feature assembled: the Redis run store, this node's notice subscriber, the PostgreSQL accept log, the run
- * service and the queue worker. Start and close from any thread.
+ * service and the queue workers (one per event loop). Start and close from any thread.
  */
 public final class Runs {
   private final Vertx vertx;
   private final RunNotices notices;
   private final RunService service;
-  private final RunWorkerVerticle worker;
+  private final Supplier<Redis> dedicated;
+  private final RunStore store;
+  private final Catalog catalog;
+  private final RunHistoryRepository history;
   private final GatewayConfig config;
   private String workerDeployment;
 
@@ -33,12 +38,24 @@ public final class Runs {
     this.notices = new RunNotices(vertx, dedicated, store);
     this.service = new RunService(vertx, store, notices, executor, history, new AcceptLog(vertx, pool, nodeId),
         nodeId, r);
-    this.worker = new RunWorkerVerticle(dedicated, store, service, catalog, history, nodeId, r);
+    this.dedicated = dedicated;
+    this.store = store;
+    this.catalog = catalog;
+    this.history = history;
   }
 
+  /**
+   * One queue worker per event loop, as many as the HTTP verticles ({@code http.event_loops}, 0 = one per core), but
+   * no more than {@code worker_concurrency}: each executes at least one run at a time.
+   */
   public Future<Void> start() {
+    int loops = config.http().eventLoops() > 0 ? config.http().eventLoops() : Runtime.getRuntime().availableProcessors();
+    int instances = Math.max(1, Math.min(loops, config.runs().workerConcurrency()));
+    AtomicInteger next = new AtomicInteger();
     return notices.start()
-        .compose(v -> vertx.deployVerticle(worker))
+        .compose(v -> vertx.deployVerticle(() -> new RunWorkerVerticle(dedicated, store, service, catalog, history,
+            config.node().id(), config.runs(), next.getAndIncrement(), instances),
+            new DeploymentOptions().setInstances(instances)))
         .map(id -> {
           workerDeployment = id;
           return null;

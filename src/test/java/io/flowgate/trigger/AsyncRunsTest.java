@@ -103,6 +103,48 @@ class AsyncRunsTest {
   }
 
   @Test
+  void queued_runs_execute_on_every_event_loop_of_the_node() throws Exception {
+    // This gateway has 2 event loops, so 2 queue workers: each takes runs from the stream as a consumer of its own.
+    String probeFlow = create(flow("probe", node("input", "api_input", new JsonObject()),
+        node("wait", "delay", new JsonObject().put("ms", 30)),
+        node("probe", "test_thread_probe", new JsonObject()),
+        node("output", "output", new JsonObject())));
+    TriggerApiTestBase.Deployed d = deploy(probeFlow, "async", "api", null);
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<CompletableFuture<String>> runs = new ArrayList<>();
+      for (int i = 0; i < 40; i++) {
+        runs.add(CompletableFuture.supplyAsync(() -> {
+          Reply r = http.trigger(d.id(), d.apiKey(), "{\"input_data\": {}}");
+          assertThat(r.status()).as(r.toString()).isEqualTo(202);
+          return r.data().getString("flow_run_id");
+        }, pool));
+      }
+      Set<String> threads = new HashSet<>();
+      for (CompletableFuture<String> run : runs) {
+        Reply done = poll(run.get(30, TimeUnit.SECONDS), d.apiKey(), 10);
+        assertThat(done.data().getString("status")).as(done.toString()).isEqualTo("completed");
+        threads.add(done.data().getJsonObject("output_data").getString("thread"));
+      }
+      assertThat(threads).as("event loops that executed the runs").hasSize(2)
+          .allSatisfy(t -> assertThat(t).startsWith("vert.x-eventloop-thread-"));
+    } finally {
+      pool.shutdownNow();
+    }
+    Set<String> consumers = new HashSet<>();
+    String node = gateway.config().node().id();
+    for (var c : await(gateway.gateway().redis().send(Request.cmd(Command.XINFO).arg("CONSUMERS")
+        .arg(gateway.config().redis().keyPrefix() + "runs").arg("workers")))) {
+      for (int i = 0; i + 1 < c.size(); i += 2) {
+        if ("name".equals(c.get(i).toString())) {
+          consumers.add(c.get(i + 1).toString());
+        }
+      }
+    }
+    assertThat(consumers).contains(node, node + "/1");
+  }
+
+  @Test
   void async_triggers_answer_202_with_the_poll_location_and_complete() {
     for (TriggerApiTestBase.Deployed d : List.of(asyncApi, asyncServer)) {
       Reply r = http.trigger(d.id(), d.apiKey(), "{\"input_data\": {\"n\": 21}}");
