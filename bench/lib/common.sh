@@ -409,11 +409,15 @@ profile_run() { # scenario target jvm-pid
   profiler_lib
   # perf_events may be closed to us (containers, perf_event_paranoid): then sample with itimer.
   [[ "$(cat /proc/sys/kernel/perf_event_paranoid 2>/dev/null || echo 3)" -le 1 || $(id -u) -eq 0 ]] || ev=itimer
-  jcmd "$pid" JVMTI.agent_load "$ASPROF_LIB" "start,event=$ev,interval=1ms" >"$WORK/asprof-$s-$t.log" 2>&1 \
+  # The agent's options go in double quotes inside the argument: unquoted, jcmd splits them at the '=' and the agent
+  # gets none ("return code: 100", and jcmd itself still exits 0).
+  jcmd "$pid" JVMTI.agent_load "$ASPROF_LIB" "\"start,event=$ev,interval=1ms\"" >"$WORK/asprof-$s-$t.log" 2>&1 \
+    && grep -q 'return code: 0' "$WORK/asprof-$s-$t.log" \
     || { cat "$WORK/asprof-$s-$t.log" >&2; die "--profile: attaching async-profiler to $t failed"; }
   closed_run "$t" "$DURATION" profiled
-  jcmd "$pid" JVMTI.agent_load "$ASPROF_LIB" "stop,collapsed,file=$out" >>"$WORK/asprof-$s-$t.log" 2>&1 \
-    || { cat "$WORK/asprof-$s-$t.log" >&2; die "--profile: stopping async-profiler on $t failed"; }
+  jcmd "$pid" JVMTI.agent_load "$ASPROF_LIB" "\"stop,collapsed,file=$out\"" >"$WORK/asprof-stop-$s-$t.log" 2>&1 \
+    && grep -q 'return code: 0' "$WORK/asprof-stop-$s-$t.log" \
+    || { cat "$WORK/asprof-stop-$s-$t.log" >&2; die "--profile: stopping async-profiler on $t failed"; }
   PROFILES+="- \`$out\`: $t, $(awk '{n += $NF} END {print n + 0}' "$out" 2>/dev/null) samples; hottest frames:"$'\n'
   PROFILES+="$(awk '{n = $NF; $NF = ""; k = split($0, f, ";"); sub(/ +$/, "", f[k]); top[f[k]] += n; tot += n}
       END {for (x in top) printf "%6.1f%% %s\n", 100 * top[x] / tot, x}' "$out" 2>/dev/null | sort -rn | head -8 \
