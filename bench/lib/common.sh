@@ -29,13 +29,20 @@ stop_pid() { # pid, grace seconds: TERM, wait, KILL
   wait "$pid" 2>/dev/null || true
 }
 
-dir_pids() { # dir -> pids of processes whose executable (argv[0]) lives under dir: the embedded PostgreSQL, which
-  # daemonizes (pg_ctl) and so is no descendant of the JVM, and redis-server
+exe_of() { # pid -> its executable's path: /proc/<pid>/exe, else argv[0] (PostgreSQL rewrites its argv into a title,
+  # "postgres: postgres postgres 127.0.0.1(…) idle", so argv[0] alone misses its backends)
+  local exe=""
+  exe=$(readlink "/proc/$1/exe" 2>/dev/null) || exe=""
+  [[ -n "$exe" ]] || { IFS= read -r -d '' exe <"/proc/$1/cmdline"; } 2>/dev/null || true
+  echo "$exe"
+}
+
+dir_pids() { # dir -> pids of processes whose executable lives under dir: the embedded PostgreSQL (its postmaster and
+  # every backend), which daemonizes (pg_ctl) and so is no descendant of the JVM, and redis-server
   local f pid exe
   for f in /proc/[0-9]*/cmdline; do
     pid=${f#/proc/}; pid=${pid%/cmdline}
-    exe=""
-    { IFS= read -r -d '' exe <"$f"; } 2>/dev/null || true
+    exe=$(exe_of "$pid")
     [[ -n "$exe" && "$exe" == "$1"/* ]] && echo "$pid"
   done
   return 0
@@ -198,21 +205,26 @@ tree_pids() { # pids... -> them and all their descendants
   done
   echo "${all[@]}"
 }
-cpu_ticks() { # target -> utime + stime (clock ticks) of its process tree and of its data dir's servers, each once
-  local t=$1 p st sum=0
+cpu_ticks() { # target -> "pid ticks" lines: utime + stime (clock ticks) of its process tree and of its data dir's
+  # servers, each once. Per process, so that a run's CPU is the sum of per-process differences (cpu_delta): a sum over
+  # whatever processes exist came out negative when a PostgreSQL backend ended during the run.
+  local t=$1 p st
   # shellcheck disable=SC2086
   for p in $( { tree_pids ${T_PIDS[$t]} | tr ' ' '\n'; [[ -z "${T_DIR[$t]}" ]] || dir_pids "${T_DIR[$t]}"; } | sort -un); do
     st=$(cut -d')' -f2 "/proc/$p/stat" 2>/dev/null) || continue
-    sum=$((sum + $(awk '{print $12 + $13}' <<<"$st")))
+    echo "$p $(awk '{print $12 + $13}' <<<"$st")"
   done
-  echo "$sum"
+}
+cpu_delta() { # "pid ticks" lines before, after -> ticks used in between by the processes alive at the end (a process
+  # that started meanwhile counts whole; one that ended meanwhile is missed: a slight undercount, never negative)
+  awk 'NR == FNR {before[$1] = $2; next} {d += $2 - (($1 in before) ? before[$1] : 0)} END {print d + 0}' \
+    <(printf '%s\n' "$1") <(printf '%s\n' "$2")
 }
 rss_kb() { # target -> summed VmRSS (kB) of its process tree, without the embedded servers of its data dir
   local t=$1 p exe sum=0 kb
   # shellcheck disable=SC2086
   for p in $(tree_pids ${T_PIDS[$t]}); do
-    exe=""
-    { IFS= read -r -d '' exe <"/proc/$p/cmdline"; } 2>/dev/null || true
+    exe=$(exe_of "$p")
     [[ -n "${T_DIR[$t]}" && "$exe" == "${T_DIR[$t]}"/* ]] && continue
     kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null)
     sum=$((sum + ${kb:-0}))
@@ -240,7 +252,7 @@ measure() { # target output-file command...
   local rc=0
   wait "$LOAD_PID" || rc=$?
   LOAD_PID=""
-  M_TICKS=$(( $(cpu_ticks "$t") - c0 ))
+  M_TICKS=$(cpu_delta "$c0" "$(cpu_ticks "$t")")
   return "$rc"
 }
 

@@ -36,7 +36,7 @@ startup_once() { # variant data-dir [VAR=value ...]
   t1=$(date +%s%N)
   [[ "$code" == 200 ]] || die "startup ($v): not ready after 120 s (see $WORK/startup-$v.log)"
   S_SECS[$v]+="$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1e9}') "
-  S_CPU[$v]+="$(awk -v t="$(cpu_ticks "startup-$v")" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') "
+  S_CPU[$v]+="$(awk -v t="$(cpu_delta "" "$(cpu_ticks "startup-$v")")" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.2f", t / hz}') "
   S_RSS[$v]+="$(mb "$(rss_kb "startup-$v")") "
   stop_started
   say "  $v: ready after $(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.2f", (b - a) / 1e9}') s"
