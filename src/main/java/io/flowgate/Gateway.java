@@ -171,8 +171,7 @@ public final class Gateway {
           FlowRunsHandler flowRuns = new FlowRunsHandler(catalog, service);
           FastLane lane = new FastLane(catalog, inference, json, metrics, usage, config.http().maxBodyBytes());
           this.lane = lane;
-          int instances = config.http().eventLoops() > 0 ? config.http().eventLoops()
-              : Runtime.getRuntime().availableProcessors();
+          int instances = config.http().loops();
           return vertx.deployVerticle(() -> new GatewayVerticle(config, trigger, flowRuns,
                   () -> ControlApi.router(vertx, config, pool, nodeTypes, inference, usage),
                   rc -> dropCachesOnWrite(rc, catalog),

@@ -44,6 +44,11 @@ public record GatewayConfig(
         Duration idleTimeout, Duration shutdownGrace) {
       this(host, port, eventLoops, maxBodyBytes, maxHeaderBytes, maxJsonDepth, idleTimeout, shutdownGrace, "");
     }
+
+    /** The event loops a node uses: {@code event_loops}, or one per core when it is 0. */
+    public int loops() {
+      return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
+    }
   }
 
   /** The bootstrap admin token (from the environment only); empty when the control plane is locked. */

@@ -49,8 +49,7 @@ public final class Runs {
    * no more than {@code worker_concurrency}: each executes at least one run at a time.
    */
   public Future<Void> start() {
-    int loops = config.http().eventLoops() > 0 ? config.http().eventLoops() : Runtime.getRuntime().availableProcessors();
-    int instances = Math.max(1, Math.min(loops, config.runs().workerConcurrency()));
+    int instances = Math.max(1, Math.min(config.http().loops(), config.runs().workerConcurrency()));
     AtomicInteger next = new AtomicInteger();
     return notices.start()
         .compose(v -> vertx.deployVerticle(() -> new RunWorkerVerticle(dedicated, store, service, catalog, history,
