@@ -32,6 +32,8 @@ options:
   --delay-ms MS       the async scenario flow's delay node                               [20]
   --async-warmup S    seconds of the async scenario's closed-loop warm-up per target     [40]
   --async-latency-rate R  the async scenario's extra fixed rate on 1 node (issue #3)     [1000]
+  --async-slots N     worker_concurrency of each node in the async scenario's slot-bound part  [16]
+  --async-slots-rate R  trigger rate of the slot-bound part (above what 1 node's slots complete) [2000]
   --jvm-flags "F"     JVM flags of flowgate and Hello    [@<repo>/conf/jvm.options: the shipped launch settings]
   --ref-jvm-flags "F" JVM flags of the reference inference server   [-Xms256m -Xmx256m -XX:+UseSerialGC]
   --proxy-workers N   nginx worker_processes and HAProxy nbthread                        [nproc]
@@ -68,6 +70,8 @@ STARTUP_REPEAT=""
 DELAY_MS=20
 ASYNC_WARMUP=40
 ASYNC_LATENCY_RATE=1000
+ASYNC_SLOTS=16
+ASYNC_SLOTS_RATE=2000
 JVM_FLAGS="@$ROOT/conf/jvm.options -Dvertx.disableContextTimings=true"
 REF_JVM_FLAGS="-Xms256m -Xmx256m -XX:+UseSerialGC"
 PROXY_WORKERS=$(nproc)
@@ -96,6 +100,8 @@ while [[ $# -gt 0 ]]; do
     --delay-ms) value "$@"; DELAY_MS=$2; shift 2 ;;
     --async-warmup) value "$@"; ASYNC_WARMUP=$2; shift 2 ;;
     --async-latency-rate) value "$@"; ASYNC_LATENCY_RATE=$2; shift 2 ;;
+    --async-slots) value "$@"; ASYNC_SLOTS=$2; shift 2 ;;
+    --async-slots-rate) value "$@"; ASYNC_SLOTS_RATE=$2; shift 2 ;;
     --jvm-flags) value "$@"; JVM_FLAGS=$2; shift 2 ;;
     --ref-jvm-flags) value "$@"; REF_JVM_FLAGS=$2; shift 2 ;;
     --proxy-workers) value "$@"; PROXY_WORKERS=$2; shift 2 ;;
@@ -120,7 +126,8 @@ done
 (( ${#SCENARIOS[@]} > 0 )) || SCENARIOS=("${SCENARIOS_ALL[@]}")
 WARMUP=${WARMUP:-$DURATION}
 STARTUP_REPEAT=${STARTUP_REPEAT:-$REPEAT}
-for v in DURATION WARMUP REPEAT CONNECTIONS THREADS STARTUP_REPEAT DELAY_MS ASYNC_WARMUP ASYNC_LATENCY_RATE PROXY_WORKERS; do
+for v in DURATION WARMUP REPEAT CONNECTIONS THREADS STARTUP_REPEAT DELAY_MS ASYNC_WARMUP ASYNC_LATENCY_RATE ASYNC_SLOTS \
+  ASYNC_SLOTS_RATE PROXY_WORKERS; do
   is_uint "${!v}" || die "--$(tr '[:upper:]_' '[:lower:]-' <<<"$v") must be a positive integer, got '${!v}'"
 done
 [[ "$FIXED_WARMUP" =~ ^[0-9]+$ ]] || die "--fixed-warmup must be a whole number of seconds, got '$FIXED_WARMUP'"
