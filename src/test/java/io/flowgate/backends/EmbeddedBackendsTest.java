@@ -76,6 +76,8 @@ class EmbeddedBackendsTest {
       assertThat(sql(first.pgUrl(), "SELECT current_setting('fsync') || ',' || current_setting('synchronous_commit')"
         + " || ',' || current_setting('listen_addresses') AS s").iterator().next().getString("s"))
         .isEqualTo("on,on,127.0.0.1");
+      assertThat(sql(first.pgUrl(), "SELECT current_setting('wal_compression') AS c").iterator().next().getString("c"))
+        .isIn("on", "pglz");
       sql(first.pgUrl(), "CREATE TABLE kept (id int PRIMARY KEY, value text)");
       sql(first.pgUrl(), "INSERT INTO kept VALUES (1, 'survives')");
       redis(first.redisUrl(), api -> api.set(List.of("kept", "survives too")));
