@@ -88,7 +88,7 @@ class DeclarationsTest {
     UUID flowId = UUID.randomUUID();
     UUID deploymentId = UUID.randomUUID();
     Files.writeString(dir.resolve("concurrent.yaml"), file(flowId, "concurrent", deploymentId, UUID.randomUUID(),
-        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\""));
+        hashLine(ApiKeys.generate())));
     await(Future.all(Declarations.apply(pool, dir, nodeTypes, Map.of()),
         Declarations.apply(pool, dir, nodeTypes, Map.of())));
     assertThat(await(flows.latestVersion(Profile.DEFAULT_ID, flowId))).isEqualTo(1);
@@ -100,7 +100,7 @@ class DeclarationsTest {
     UUID flowId = UUID.randomUUID();
     UUID deploymentId = UUID.randomUUID();
     UUID keyId = UUID.randomUUID();
-    String hash = "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\"";
+    String hash = hashLine(ApiKeys.generate());
     Path file = dir.resolve("changing.yml");
     Files.writeString(file, file(flowId, "before", deploymentId, keyId, hash));
     await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
@@ -135,7 +135,7 @@ class DeclarationsTest {
     String plain = ApiKeys.generate();
     UUID keyId = UUID.randomUUID();
     Files.writeString(dir.resolve("keep.yaml"), file(UUID.randomUUID(), "keep", UUID.randomUUID(), keyId,
-        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(plain)) + "\""));
+        hashLine(plain)));
     await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
     await(keys.deactivate(Profile.DEFAULT_ID, keyId));
     await(Declarations.apply(pool, dir, nodeTypes, Map.of()));
@@ -147,7 +147,7 @@ class DeclarationsTest {
     UUID flowId = UUID.randomUUID();
     UUID deploymentId = UUID.randomUUID();
     String both = file(flowId, "split", deploymentId, UUID.randomUUID(),
-        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\"");
+        hashLine(ApiKeys.generate()));
     int cut = both.indexOf("deployments:");
     Files.writeString(dir.resolve("a-deployments.yaml"), both.substring(cut));
     Files.writeString(dir.resolve("z-flows.yaml"), both.substring(0, cut));
@@ -159,7 +159,7 @@ class DeclarationsTest {
   void applies_when_called_on_an_event_loop(@TempDir Path dir) throws IOException {
     UUID deploymentId = UUID.randomUUID();
     Files.writeString(dir.resolve("loop.yaml"), file(UUID.randomUUID(), "loop", deploymentId, UUID.randomUUID(),
-        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\""));
+        hashLine(ApiKeys.generate())));
     Promise<Void> done = Promise.promise();
     vertx.getOrCreateContext().runOnContext(v -> Declarations.apply(pool, dir, nodeTypes, Map.of())
         .onComplete(done));
@@ -172,7 +172,7 @@ class DeclarationsTest {
     UUID flowId = UUID.randomUUID();
     UUID deploymentId = UUID.randomUUID();
     Files.writeString(dir.resolve("early.yaml"), file(flowId, "early", deploymentId, UUID.randomUUID(),
-        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\""));
+        hashLine(ApiKeys.generate())));
     Declarations.Loaded loaded = await(Declarations.load(vertx, dir, nodeTypes));
     assertThat(await(deployments.findById(deploymentId))).isNull();
 
@@ -208,7 +208,7 @@ class DeclarationsTest {
   void an_invalid_flow_fails_naming_the_file_and_the_node_and_writes_nothing(@TempDir Path dir) throws IOException {
     UUID goodFlow = UUID.randomUUID();
     Files.writeString(dir.resolve("a-good.yaml"), file(goodFlow, "good", UUID.randomUUID(), UUID.randomUUID(),
-        "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(ApiKeys.generate())) + "\""));
+        hashLine(ApiKeys.generate())));
     Files.writeString(dir.resolve("b-bad.yaml"), file(UUID.randomUUID(), "bad", UUID.randomUUID(),
         UUID.randomUUID(), "env: X").replace("type: transform", "type: teleport"));
     Throwable failure = awaitFailure(Declarations.apply(pool, dir, nodeTypes, Map.of()));
@@ -236,7 +236,7 @@ class DeclarationsTest {
 
   @Test
   void a_hash_already_used_by_another_key_fails_naming_the_file(@TempDir Path dir) throws IOException {
-    String taken = "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(DEMO_KEY)) + "\"";
+    String taken = hashLine(DEMO_KEY);
     await(Declarations.apply(pool, DEMO_DIR, nodeTypes, Map.of()));
     Files.writeString(dir.resolve("clash.yaml"), file(UUID.randomUUID(), "clash", UUID.randomUUID(),
         UUID.randomUUID(), taken));
@@ -308,5 +308,10 @@ class DeclarationsTest {
         + "    api_keys:\n"
         + "      - id: " + keyId + "\n"
         + "        " + keySource + "\n";
+  }
+
+  /** A declaration's {@code hash:} line for the key {@code plain}. */
+  private static String hashLine(String plain) {
+    return "hash: \"sha256:" + HexFormat.of().formatHex(ApiKeys.hash(plain)) + "\"";
   }
 }
