@@ -432,7 +432,7 @@ profile_run() { # scenario target jvm-pid
     || { cat "$WORK/asprof-stop-$s-$t.log" >&2; die "--profile: stopping async-profiler on $t failed"; }
   PROFILES+="- \`$out\`: $t, $(awk '{n += $NF} END {print n + 0}' "$out" 2>/dev/null) samples; hottest frames:"$'\n'
   PROFILES+="$(awk '{n = $NF; $NF = ""; k = split($0, f, ";"); sub(/ +$/, "", f[k]); top[f[k]] += n; tot += n}
-      END {for (x in top) printf "%6.1f%% %s\n", 100 * top[x] / tot, x}' "$out" 2>/dev/null | sort -rn | head -8 \
+      END {for (x in top) printf "%6.1f%% %s\n", 100 * top[x] / tot, x}' "$out" 2>/dev/null | sort -rn | sed -n 1,8p \
       | sed 's/^/    /')"$'\n'
   say "profile of $t: $out"
 }
