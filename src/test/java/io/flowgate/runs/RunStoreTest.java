@@ -3,11 +3,26 @@ package io.flowgate.runs;
 import static io.flowgate.testsupport.Futures.await;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.flowgate.ErrorCode;
+import io.flowgate.GatewayException;
+import io.flowgate.testsupport.Futures;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
+import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -56,6 +71,118 @@ class RunStoreTest extends RunStoreTestBase {
     }
     assertThat(ttl(async)).isBetween(61L, 300L);
     assertThat(ttl(sync)).isBetween(1L, 60L);
+  }
+
+  @Test
+  void runs_that_end_in_one_turn_of_an_event_loop_are_saved_in_one_transaction_each_batch_of_64() {
+    List<Run> runs = new ArrayList<>();
+    for (int i = 0; i < 100; i++) {
+      runs.add(serverRun(UUID.randomUUID().toString()));
+    }
+    long callsBefore = store.transactions.get();
+    Promise<Void> all = Promise.promise();
+    vertx.runOnContext(v -> {
+      List<Future<Void>> saves = new ArrayList<>();
+      for (Run run : runs) {
+        saves.add(store.save(run, Buffer.buffer("{\"flow_run_id\":\"" + run.id() + "\"}")));
+      }
+      Future.all(saves).<Void>mapEmpty().onComplete(all);
+    });
+    await(all.future());
+    // 100 runs in one turn: one transaction of 64, one of 36.
+    assertThat(store.transactions.get() - callsBefore).isEqualTo(2);
+    for (Run run : runs) {
+      Run loaded = await(store.load(run.id()));
+      assertThat(loaded.status()).isEqualTo(RunStatus.COMPLETED);
+      assertThat(loaded.deploymentId()).isEqualTo(run.deploymentId());
+      assertThat(loaded.createdAt()).isEqualTo(run.createdAt());
+      assertThat(loaded.finishedAt()).isEqualTo(run.finishedAt());
+      assertThat(await(store.loadView(run.id())).wire().toString()).contains(run.id());
+      assertThat(ttl(run)).isBetween(1L, 60L);
+    }
+  }
+
+  @Test
+  void runs_enqueued_in_one_turn_of_an_event_loop_share_one_transaction_with_the_runs_that_end_in_it() {
+    List<Run> queued = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      queued.add(queued());
+    }
+    Run ended = serverRun(UUID.randomUUID().toString());
+    long deadline = System.currentTimeMillis() + 60_000;
+    long before = store.transactions.get();
+    Promise<Void> all = Promise.promise();
+    vertx.runOnContext(v -> {
+      List<Future<Void>> writes = new ArrayList<>();
+      for (Run run : queued) {
+        writes.add(store.enqueue(run, new JsonObject().put("n", queued.indexOf(run)), "node-a", deadline));
+      }
+      writes.add(store.save(ended, Buffer.buffer("{}")));
+      Future.all(writes).<Void>mapEmpty().onComplete(all);
+    });
+    await(all.future());
+    assertThat(store.transactions.get() - before).isEqualTo(1);
+    assertThat(await(store.load(ended.id())).status()).isEqualTo(RunStatus.COMPLETED);
+    // Each enqueued run is queued as enqueue alone would leave it: its hash, its deadline, its queue entry, in order.
+    List<String> entries = new ArrayList<>();
+    for (Response e : await(redis.send(Request.cmd(Command.XRANGE).arg(prefix + "runs").arg("-").arg("+")))) {
+      entries.add(e.get(1).get(1).toString());
+    }
+    List<String> ids = queued.stream().map(Run::id).toList();
+    assertThat(entries.stream().filter(ids::contains).toList()).containsExactlyElementsOf(ids);
+    for (Run run : queued) {
+      Map<String, String> hash = RunStore.toMap(await(redis.send(Request.cmd(Command.HGETALL)
+          .arg(prefix + "run:" + run.id()))));
+      assertThat(hash).containsEntry("status", "queued").containsEntry("attempt", "0")
+          .containsEntry("input", "{\"n\":" + queued.indexOf(run) + "}")
+          .containsEntry("api_key_id", run.apiKeyId().toString()).containsEntry("origin", "node-a")
+          .containsEntry("deadline", Long.toString(deadline)).containsEntry("notify", "");
+      assertThat(ttl(run)).isEqualTo(-1);
+      assertThat(await(redis.send(Request.cmd(Command.ZSCORE).arg(prefix + "deadlines").arg(run.id()))).toLong())
+          .isEqualTo(deadline);
+      assertThat(start(run, 5).claimed().input()).isEqualTo("{\"n\":" + queued.indexOf(run) + "}");
+    }
+  }
+
+  @Test
+  void a_sync_run_saved_off_an_event_loop_is_saved_at_once() {
+    Run run = serverRun(UUID.randomUUID().toString());
+    await(store.save(run, Buffer.buffer("{}")));
+    assertThat(await(store.load(run.id())).status()).isEqualTo(RunStatus.COMPLETED);
+  }
+
+  @Test
+  void saving_a_sync_run_to_an_unreachable_redis_fails_with_503_on_and_off_an_event_loop() throws IOException {
+    int closedPort;
+    try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      closedPort = socket.getLocalPort();
+    }
+    Redis down = Redis.createClient(vertx, new RedisOptions().setConnectionString("redis://127.0.0.1:" + closedPort)
+        .setPreferredProtocolVersion(ProtocolVersion.RESP2));
+    try {
+      RunStore unreachable = new RunStore(down, prefix, Duration.ofMinutes(5), Duration.ofMinutes(1),
+          Duration.ofSeconds(5));
+      Promise<Void> onLoop = Promise.promise();
+      vertx.runOnContext(v -> unreachable.save(serverRun(UUID.randomUUID().toString()), Buffer.buffer("{}"))
+          .onComplete(onLoop));
+      for (Future<Void> save : List.of(onLoop.future(),
+          unreachable.save(serverRun(UUID.randomUUID().toString()), Buffer.buffer("{}")))) {
+        Throwable failure = Futures.awaitFailure(save);
+        assertThat(failure).isInstanceOfSatisfying(GatewayException.class, e -> {
+          assertThat(e.code()).isEqualTo(ErrorCode.SERVICE_UNAVAILABLE);
+          assertThat(e.retryAfterSeconds()).isPositive();
+        });
+      }
+    } finally {
+      down.close();
+    }
+  }
+
+  /** A plain sync server run that ended now, as RunService#runInProcess saves it. */
+  private static Run serverRun(String id) {
+    Instant now = Instant.now();
+    return new Run(id, UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), 1, "sync", "server",
+        RunStatus.COMPLETED, now, now, now, new JsonObject(), new JsonObject(), null, null);
   }
 
   private long ttl(Run run) {
