@@ -33,9 +33,9 @@ public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Int
       }
     }
     json.put("duration_seconds", durationSeconds())
-        .put("created_at", createdAt == null ? null : createdAt.toString())
-        .put("started_at", startedAt == null ? null : startedAt.toString())
-        .put("finished_at", finishedAt == null ? null : finishedAt.toString());
+        .put("created_at", createdAt == null ? null : Timestamps.format(createdAt))
+        .put("started_at", startedAt == null ? null : Timestamps.format(startedAt))
+        .put("finished_at", finishedAt == null ? null : Timestamps.format(finishedAt));
     return json;
   }
 
@@ -78,7 +78,7 @@ public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Int
   }
 
   private static Instant instant(String s) {
-    return s == null || s.isEmpty() ? null : Instant.parse(s);
+    return s == null || s.isEmpty() ? null : Timestamps.parse(s);
   }
 
   /** The result members stored when the run ends. */

@@ -262,7 +262,7 @@ public final class RunStore {
     return List.of(run.profileId().toString(), run.deploymentId().toString(),
         run.flowId() == null ? "" : run.flowId().toString(),
         run.flowVersion() == null ? "" : run.flowVersion().toString(),
-        run.mode(), run.type(), run.createdAt().toString(), input.encode(), originNode,
+        run.mode(), run.type(), Timestamps.format(run.createdAt()), input.encode(), originNode,
         Long.toString(deadlineEpochMs), run.id(), keyId(run));
   }
 
@@ -300,7 +300,7 @@ public final class RunStore {
             .arg("flow_id").arg(run.flowId() == null ? "" : run.flowId().toString())
             .arg("flow_version").arg(run.flowVersion() == null ? "" : run.flowVersion().toString())
             .arg("mode").arg(run.mode()).arg("type").arg(run.type())
-            .arg("created_at").arg(run.createdAt().toString())
+            .arg("created_at").arg(Timestamps.format(run.createdAt()))
             .arg("input").arg(input.toBuffer())
             .arg("origin").arg(originNode).arg("deadline").arg(deadline).arg("attempt").arg("0")
             .arg("api_key_id").arg(keyId(run)).arg("notify").arg(notify),
@@ -347,8 +347,8 @@ public final class RunStore {
     JsonObject deadLetter = Run.result(null, new JsonObject(), new JsonObject().put("message",
         "The run was started " + maxDeliveries + " times and its worker stopped each time; it is not retried again."));
     return run(START, List.of(runKey(runId), streamKey, leasesKey, deadlinesKey, doneChannel, outboxKey),
-        List.of(startedAt.toString(), worker, Long.toString(leaseExpiryMs), entryId == null ? "" : entryId, GROUP,
-            Integer.toString(maxDeliveries), runId, deadLetter.encode(), ttlSeconds))
+        List.of(Timestamps.format(startedAt), worker, Long.toString(leaseExpiryMs), entryId == null ? "" : entryId,
+            GROUP, Integer.toString(maxDeliveries), runId, deadLetter.encode(), ttlSeconds))
         .map(r -> {
           String first = r == null || r.size() == 0 ? "missing" : r.get(0).toString();
           if (!"running".equals(first) || r.size() < 11) {
@@ -368,7 +368,7 @@ public final class RunStore {
   Future<Boolean> finish(String runId, RunStatus status, Instant finishedAt, JsonObject result, Integer attempt,
       boolean stopExecution) {
     return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel, outboxKey), List.of(
-        status.wire(), finishedAt.toString(), result.encode(), ttlSeconds, runId,
+        status.wire(), Timestamps.format(finishedAt), result.encode(), ttlSeconds, runId,
         attempt == null ? "" : attempt.toString(), stopExecution ? "1" : "0", syncTtlSeconds, "result", ""))
         .map(r -> r != null && r.toInteger() == 1);
   }
@@ -380,7 +380,7 @@ public final class RunStore {
    */
   Future<Boolean> finishWithWire(String runId, RunStatus status, Instant finishedAt, Buffer wire, int attempt) {
     return run(FINISH, List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel, outboxKey), List.of(
-        status.wire(), finishedAt.toString(), wire, ttlSeconds, runId, Integer.toString(attempt), "0",
+        status.wire(), Timestamps.format(finishedAt), wire, ttlSeconds, runId, Integer.toString(attempt), "0",
         syncTtlSeconds, "wire", wire.length() <= NOTICE_MAX_WIRE_BYTES ? RunNotices.donePayload(runId, status, wire)
             : ""))
         .map(r -> r != null && r.toInteger() == 1);
@@ -404,9 +404,9 @@ public final class RunStore {
             .arg("flow_version").arg(run.flowVersion() == null ? "" : run.flowVersion().toString())
             .arg("mode").arg(run.mode())
             .arg("type").arg(run.type())
-            .arg("created_at").arg(run.createdAt().toString())
-            .arg("started_at").arg(run.startedAt() == null ? "" : run.startedAt().toString())
-            .arg("finished_at").arg(run.finishedAt() == null ? "" : run.finishedAt().toString())
+            .arg("created_at").arg(Timestamps.format(run.createdAt()))
+            .arg("started_at").arg(run.startedAt() == null ? "" : Timestamps.format(run.startedAt()))
+            .arg("finished_at").arg(run.finishedAt() == null ? "" : Timestamps.format(run.finishedAt()))
             .arg("wire").arg(wire),
         Request.cmd(Command.EXPIRE).arg(key).arg(syncTtlSeconds)), true);
   }

@@ -222,7 +222,7 @@ public final class RunWorkerVerticle extends VerticleBase {
     Run run = new Run(runId, UUID.fromString(c.profileId()), UUID.fromString(c.deploymentId()),
         c.flowId() == null || c.flowId().isEmpty() ? null : UUID.fromString(c.flowId()),
         c.flowVersion() == null || c.flowVersion().isEmpty() ? null : Integer.valueOf(c.flowVersion()),
-        c.mode(), c.type(), RunStatus.RUNNING, Instant.parse(c.createdAt()), started, null, null, null, null,
+        c.mode(), c.type(), RunStatus.RUNNING, Timestamps.parse(c.createdAt()), started, null, null, null, null,
         // From the run's hash, not this node's memory: the node that accepted the run may be another.
         c.apiKeyId() == null || c.apiKeyId().isEmpty() ? null : UUID.fromString(c.apiKeyId()));
     Duration timeout = Duration.ofMillis(c.deadlineEpochMs() - run.createdAt().toEpochMilli());
@@ -235,7 +235,7 @@ public final class RunWorkerVerticle extends VerticleBase {
         .recover(e -> Future.succeededFuture(new RunService.Outcome(RunStatus.FAILED, null,
             new JsonObject().put("message", "The run could not start: " + e.getMessage()))))
         .compose(outcome -> service.finish(run, started,
-            c.startedAt() == null || c.startedAt().isEmpty() ? started : Instant.parse(c.startedAt()), outcome,
+            c.startedAt() == null || c.startedAt().isEmpty() ? started : Timestamps.parse(c.startedAt()), outcome,
             c.attempt()))
         .<Void>mapEmpty()
         .andThen(ar -> service.release(runId));
