@@ -20,7 +20,9 @@ import java.util.Map;
 
 /**
  * Run state in Redis, where every status change is one Lua script so that a run has exactly one terminal transition
- * however many workers, timeouts and cancels race for it.
+ * however many workers, timeouts and cancels race for it. The writes that check nothing (a new run queued, and the one
+ * write of a plain sync {@code server} run, whose id nobody knows yet) are {@code MULTI}/{@code EXEC} transactions
+ * instead, one per event-loop turn for all the runs of that turn ({@link LoopTransaction}).
  *
  * <ul>
  *   <li>{@code <prefix>run:<id>}: one hash per run, expiring after the retention TTL once the run has ended.</li>
