@@ -145,6 +145,27 @@ class RunStoreTest extends RunStoreTestBase {
   }
 
   @Test
+  void a_write_redis_refuses_fails_alone_and_the_rest_of_its_transaction_lands() {
+    Run clash = serverRun(UUID.randomUUID().toString());
+    Run fine = serverRun(UUID.randomUUID().toString());
+    // A string where the run's hash belongs: its HSET gets WRONGTYPE inside the EXEC.
+    await(redis.send(Request.cmd(Command.SET).arg(prefix + "run:" + clash.id()).arg("not a hash")));
+    long before = store.transactions.get();
+    Promise<List<Future<Void>>> both = Promise.promise();
+    vertx.runOnContext(v -> {
+      List<Future<Void>> saves = List.of(store.save(clash, Buffer.buffer("{}")), store.save(fine, Buffer.buffer("{}")));
+      Future.join(saves).onComplete(ar -> both.complete(saves));
+    });
+    List<Future<Void>> saves = await(both.future());
+    assertThat(store.transactions.get() - before).isEqualTo(1);
+    assertThat(saves.get(0).failed()).isTrue();
+    assertThat(saves.get(0).cause()).isInstanceOfSatisfying(GatewayException.class,
+        e -> assertThat(e.code()).isEqualTo(ErrorCode.SERVICE_UNAVAILABLE));
+    assertThat(saves.get(1).succeeded()).isTrue();
+    assertThat(await(store.load(fine.id())).status()).isEqualTo(RunStatus.COMPLETED);
+  }
+
+  @Test
   void a_sync_run_saved_off_an_event_loop_is_saved_at_once() {
     Run run = serverRun(UUID.randomUUID().toString());
     await(store.save(run, Buffer.buffer("{}")));
