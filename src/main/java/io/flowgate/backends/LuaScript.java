@@ -25,6 +25,27 @@ public final class LuaScript {
     this.sha = sha1(source);
   }
 
+  /**
+   * This script for many calls in one: KEYS holds each call's {@code keysPerCall} keys in turn and ARGV each call's
+   * {@code argsPerCall} arguments; the reply is the array of each call's own reply (false or nil as nil). The calls
+   * run one after the other in one atomic script, so each is exactly what it would be alone, while Redis pays the
+   * script call's own cost (dispatch, stack, reply) once for them all.
+   */
+  public LuaScript batched(int keysPerCall, int argsPerCall) {
+    return new LuaScript("local function one(KEYS, ARGV)\n" + source + "\nend\n" + """
+        local out = {}
+        for i = 0, #KEYS / %1$d - 1 do
+          local k, a = {}, {}
+          for j = 1, %1$d do k[j] = KEYS[i * %1$d + j] end
+          for j = 1, %2$d do a[j] = ARGV[i * %2$d + j] end
+          local r = one(k, a)
+          if r == nil then r = false end
+          out[i + 1] = r
+        end
+        return out
+        """.formatted(keysPerCall, argsPerCall));
+  }
+
   /** Runs the script; each argument is a String or, to pass bytes without a String copy, a Buffer. */
   public Future<Response> run(Redis redis, List<String> keys, List<?> args) {
     return redis.send(request(Command.EVALSHA, sha, keys, args)).recover(e -> {

@@ -166,6 +166,61 @@ class RunStoreTest extends RunStoreTestBase {
   }
 
   @Test
+  void the_starts_and_the_finishes_of_one_turn_go_in_one_script_call_each_and_each_run_gets_its_own_outcome() {
+    long deadline = System.currentTimeMillis() + 60_000;
+    List<Run> runs = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      Run run = queued();
+      runs.add(run);
+      await(store.enqueue(run, new JsonObject().put("n", i), "node-a", deadline));
+    }
+    // One that ended before its start (cancelled while queued), one that does not exist.
+    await(store.finish(runs.get(3).id(), RunStatus.CANCELLED, Instant.now(), Run.result(null, new JsonObject(), null),
+        null, true));
+    String unknown = UUID.randomUUID().toString();
+    long calls = store.scriptCalls.get();
+    Promise<List<RunStore.Start>> started = Promise.promise();
+    vertx.runOnContext(v -> {
+      List<Future<RunStore.Start>> starts = new ArrayList<>();
+      for (Run run : runs) {
+        starts.add(store.start(run.id(), "", Instant.now(), "node-a", System.currentTimeMillis() + 60_000, 5));
+      }
+      starts.add(store.start(unknown, "", Instant.now(), "node-a", System.currentTimeMillis() + 60_000, 5));
+      Future.all(starts).map(x -> starts.stream().map(Future::result).toList()).onComplete(started);
+    });
+    List<RunStore.Start> outcomes = await(started.future());
+    assertThat(store.scriptCalls.get() - calls).isEqualTo(1);
+    for (int i = 0; i < runs.size(); i++) {
+      if (i == 3) {
+        assertThat(outcomes.get(i).refusal()).isEqualTo("cancelled");
+      } else {
+        assertThat(outcomes.get(i).claimed().input()).isEqualTo("{\"n\":" + i + "}");
+        assertThat(outcomes.get(i).claimed().attempt()).isEqualTo(1);
+      }
+    }
+    assertThat(outcomes.get(10).refusal()).isEqualTo("missing");
+
+    // Finished in one turn: run 5 by a stale attempt (refused), the cancelled one again (refused), the rest won.
+    Promise<List<Boolean>> finished = Promise.promise();
+    vertx.runOnContext(v -> {
+      List<Future<Boolean>> finishes = new ArrayList<>();
+      for (int i = 0; i < runs.size(); i++) {
+        finishes.add(store.finishWithWire(runs.get(i).id(), RunStatus.COMPLETED, Instant.now(),
+            Buffer.buffer("{\"n\":" + i + "}"), i == 5 ? 2 : 1));
+      }
+      Future.all(finishes).map(x -> finishes.stream().map(Future::result).toList()).onComplete(finished);
+    });
+    List<Boolean> won = await(finished.future());
+    assertThat(store.scriptCalls.get() - calls).isEqualTo(2);
+    for (int i = 0; i < runs.size(); i++) {
+      assertThat(won.get(i)).as("run %d", i).isEqualTo(i != 3 && i != 5);
+      RunStatus expected = i == 3 ? RunStatus.CANCELLED : i == 5 ? RunStatus.RUNNING : RunStatus.COMPLETED;
+      assertThat(await(store.load(runs.get(i).id())).status()).as("run %d", i).isEqualTo(expected);
+    }
+    assertThat(await(store.loadView(runs.get(0).id())).wire().toString()).isEqualTo("{\"n\":0}");
+  }
+
+  @Test
   void a_sync_run_saved_off_an_event_loop_is_saved_at_once() {
     Run run = serverRun(UUID.randomUUID().toString());
     await(store.save(run, Buffer.buffer("{}")));
