@@ -419,28 +419,45 @@ public final class RunStore {
    * {@link #maybeApplied}), or with 503 service_unavailable when {@code mapped}.
    */
   private Future<Void> inTransaction(List<Request> commands, boolean mapped) {
-    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    io.vertx.core.internal.ContextInternal context = loopContext();
     Future<Void> done;
-    if (context == null || !context.isEventLoopContext()) {
+    if (context == null) {
       LoopTransaction alone = new LoopTransaction();
       done = alone.add(commands, null);
       alone.send();
     } else {
-      LoopTransaction tx = transaction.get();
-      if (tx == null || tx.full()) {
-        LoopTransaction fresh = new LoopTransaction();
-        transaction.set(fresh);
-        context.runOnContext(v -> {
-          if (transaction.get() == fresh) {
-            transaction.remove();
-          }
-          fresh.send();
-        });
-        tx = fresh;
-      }
-      done = tx.add(commands, (io.vertx.core.internal.ContextInternal) context);
+      done = turnBatch(context, transaction, LoopTransaction::new, LoopTransaction::full, LoopTransaction::send)
+          .add(commands, context);
     }
     return mapped ? done.recover(RunStore::unavailable) : done;
+  }
+
+  /** The calling event loop's context, or null off the event loops. */
+  private static io.vertx.core.internal.ContextInternal loopContext() {
+    io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+    return context == null || !context.isEventLoopContext() ? null : (io.vertx.core.internal.ContextInternal) context;
+  }
+
+  /**
+   * The batch this event loop's current turn is filling in {@code current}; when there is none, or it is full, a new
+   * one, which {@code send} sends at the end of the turn (after the loop has handled the I/O it woke up for).
+   */
+  private static <B> B turnBatch(io.vertx.core.Context context, ThreadLocal<B> current,
+      java.util.function.Supplier<B> create, java.util.function.Predicate<B> full,
+      java.util.function.Consumer<B> send) {
+    B batch = current.get();
+    if (batch == null || full.test(batch)) {
+      B fresh = create.get();
+      current.set(fresh);
+      context.runOnContext(v -> {
+        if (current.get() == fresh) {
+          current.remove();
+        }
+        send.accept(fresh);
+      });
+      batch = fresh;
+    }
+    return batch;
   }
 
   // The transaction this event loop's current turn is filling (see LoopTransaction): event-loop threads only.
@@ -543,26 +560,15 @@ public final class RunStore {
     }
 
     Future<Response> call(List<String> keys, List<?> args) {
-      io.vertx.core.Context context = io.vertx.core.Vertx.currentContext();
+      io.vertx.core.internal.ContextInternal context = loopContext();
       Future<Response> reply;
-      if (context == null || !context.isEventLoopContext()) {
+      if (context == null) {
         Batch alone = new Batch();
         reply = alone.add(keys, args, null);
         alone.send();
       } else {
-        Batch batch = current.get();
-        if (batch == null || batch.promises.size() >= TRANSACTION_MAX_WRITERS) {
-          Batch fresh = new Batch();
-          current.set(fresh);
-          context.runOnContext(v -> {
-            if (current.get() == fresh) {
-              current.remove();
-            }
-            fresh.send();
-          });
-          batch = fresh;
-        }
-        reply = batch.add(keys, args, (io.vertx.core.internal.ContextInternal) context);
+        reply = turnBatch(context, current, Batch::new, b -> b.promises.size() >= TRANSACTION_MAX_WRITERS, Batch::send)
+            .add(keys, args, context);
       }
       return reply.recover(RunStore::unavailable);
     }
