@@ -548,7 +548,7 @@ public final class RunStore {
    * Calls of one script made in one turn of an event loop, sent as one call of its {@link LuaScript#batched} form at
    * the end of the turn (as {@link LoopTransaction}); each caller gets its own call's reply. Every run's transition
    * stays what it was alone, checks included; Redis pays the script call's own cost once for all of them, where it
-   * was ~2x the commands of START or FINISH run alone ({@code INFO commandstats}). Off an event loop, a call goes
+   * was 2-3x the commands of START or FINISH run alone ({@code INFO commandstats}). Off an event loop, a call goes
    * alone. Failures are the client's own for every call of the batch, mapped to 503 as {@link #run} does.
    */
   private final class ScriptBatcher {
