@@ -296,13 +296,7 @@ public final class RunStore {
     String key = runKey(run.id());
     String deadline = Long.toString(deadlineEpochMs);
     return inTransaction(List.of(
-        Request.cmd(Command.HSET).arg(key).arg("status").arg("queued")
-            .arg("profile").arg(run.profileId().toString())
-            .arg("deployment").arg(run.deploymentId().toString())
-            .arg("flow_id").arg(run.flowId() == null ? "" : run.flowId().toString())
-            .arg("flow_version").arg(run.flowVersion() == null ? "" : run.flowVersion().toString())
-            .arg("mode").arg(run.mode()).arg("type").arg(run.type())
-            .arg("created_at").arg(Timestamps.format(run.createdAt()))
+        hsetRun(key, "queued", run)
             .arg("input").arg(input.toBuffer())
             .arg("origin").arg(originNode).arg("deadline").arg(deadline).arg("attempt").arg("0")
             .arg("api_key_id").arg(keyId(run)).arg("notify").arg(notify),
@@ -398,19 +392,22 @@ public final class RunStore {
   Future<Void> save(Run run, Buffer wire) {
     String key = runKey(run.id());
     return inTransaction(List.of(
-        Request.cmd(Command.HSET).arg(key)
-            .arg("status").arg(run.status().wire())
-            .arg("profile").arg(run.profileId().toString())
-            .arg("deployment").arg(run.deploymentId().toString())
-            .arg("flow_id").arg(run.flowId() == null ? "" : run.flowId().toString())
-            .arg("flow_version").arg(run.flowVersion() == null ? "" : run.flowVersion().toString())
-            .arg("mode").arg(run.mode())
-            .arg("type").arg(run.type())
-            .arg("created_at").arg(Timestamps.format(run.createdAt()))
+        hsetRun(key, run.status().wire(), run)
             .arg("started_at").arg(run.startedAt() == null ? "" : Timestamps.format(run.startedAt()))
             .arg("finished_at").arg(run.finishedAt() == null ? "" : Timestamps.format(run.finishedAt()))
             .arg("wire").arg(wire),
         Request.cmd(Command.EXPIRE).arg(key).arg(syncTtlSeconds)), true);
+  }
+
+  /** An HSET of a new run's hash with {@code status} and the fields every run has; the caller adds the rest. */
+  private static Request hsetRun(String key, String status, Run run) {
+    return Request.cmd(Command.HSET).arg(key).arg("status").arg(status)
+        .arg("profile").arg(run.profileId().toString())
+        .arg("deployment").arg(run.deploymentId().toString())
+        .arg("flow_id").arg(run.flowId() == null ? "" : run.flowId().toString())
+        .arg("flow_version").arg(run.flowVersion() == null ? "" : run.flowVersion().toString())
+        .arg("mode").arg(run.mode()).arg("type").arg(run.type())
+        .arg("created_at").arg(Timestamps.format(run.createdAt()));
   }
 
   /**
@@ -463,8 +460,9 @@ public final class RunStore {
   // The transaction this event loop's current turn is filling (see LoopTransaction): event-loop threads only.
   private final ThreadLocal<LoopTransaction> transaction = new ThreadLocal<>();
 
-  // At most this many writers (runs) in one transaction: Redis runs nothing else while it executes (~5-20 µs a run).
-  static final int TRANSACTION_MAX_WRITERS = 64;
+  // At most this many runs in one transaction or batched script call: Redis runs nothing else while it executes
+  // (~5-20 µs a run).
+  static final int TURN_BATCH_MAX = 64;
   // Transactions sent, for tests of the batching.
   final java.util.concurrent.atomic.AtomicLong transactions = new java.util.concurrent.atomic.AtomicLong();
 
@@ -488,7 +486,7 @@ public final class RunStore {
     }
 
     boolean full() {
-      return promises.size() >= TRANSACTION_MAX_WRITERS;
+      return promises.size() >= TURN_BATCH_MAX;
     }
 
     /** Adds a writer's commands; it hears on {@code context} (its own; null: whichever thread answers). */
@@ -567,7 +565,7 @@ public final class RunStore {
         reply = alone.add(keys, args, null);
         alone.send();
       } else {
-        reply = turnBatch(context, current, Batch::new, b -> b.promises.size() >= TRANSACTION_MAX_WRITERS, Batch::send)
+        reply = turnBatch(context, current, Batch::new, b -> b.promises.size() >= TURN_BATCH_MAX, Batch::send)
             .add(keys, args, context);
       }
       return reply.recover(RunStore::unavailable);
