@@ -69,7 +69,7 @@ public final class Main {
       System.exit(2);
       return;
     }
-    // Chosen before the first logger exists: logback.xml picks the appender from this property.
+    // Chosen before the first logger exists: config/LogbackConfigurator picks the appender from this property.
     System.setProperty("FLOWGATE_LOG_APPENDER", config.logging().json() ? "JSON" : "TEXT");
     Logger log = LoggerFactory.getLogger(Main.class);
     long started = System.nanoTime();

@@ -54,7 +54,7 @@ public final class ReferenceInferenceServer {
       System.exit(2);
       return;
     }
-    // Chosen before the first logger exists: logback.xml picks the appender from this property.
+    // Chosen before the first logger exists: config/LogbackConfigurator picks the appender from this property.
     if (System.getProperty("FLOWGATE_LOG_APPENDER") == null) {
       System.setProperty("FLOWGATE_LOG_APPENDER",
           "true".equalsIgnoreCase(System.getenv("FLOWGATE_LOGGING_JSON")) ? "JSON" : "TEXT");
