@@ -115,6 +115,10 @@ public final class Gateway {
         .connectingTo(pgOptions)
         .using(vertx)
         .build();
+    // First, so that the first connection (a good part of the start, cold code on an event loop) is being made while
+    // this thread builds the rest.
+    Future<Integer> migrated = untilReachable(() -> Migrations.migrate(pool), System.nanoTime() + STARTUP_WAIT.toNanos(),
+        0);
     RedisOptions redisOptions = redisOptions(config.redis().poolSize());
     // Commands from the event loops share one pipelined connection per loop; blocking reads use dedicated clients.
     redis = new LoopRedis(Redis.createClient(vertx, redisOptions));
@@ -149,7 +153,7 @@ public final class Gateway {
     // from the jar (once, shared by every verticle), on worker threads while the schema is migrated.
     Future<Declarations.Loaded> declared = Declarations.load(vertx, config.declarations().dir(), nodeTypes);
     Future<ConsoleAssets> consoleAssets = vertx.executeBlocking(() -> ConsoleAssets.load(ConsoleAssets.DEFAULT_DIR));
-    return untilReachable(() -> Migrations.migrate(pool), System.nanoTime() + STARTUP_WAIT.toNanos(), 0)
+    return migrated
         // These need the schema, not each other. join, not all: a failure surfaces once all three have settled, so
         // that close() stops whatever of them did start.
         .compose(applied -> Future.join(

@@ -1,8 +1,10 @@
 package io.flowgate.backends;
 
 import io.vertx.core.Future;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
@@ -38,7 +40,8 @@ import org.slf4j.LoggerFactory;
  * file is recorded in {@code schema_migrations(version, name, applied_at, checksum)} in the same transaction, so a
  * failing file leaves neither its changes nor its row. The checksum (SHA-256 of the text with CRLF normalised to LF) of
  * every applied file is compared with the file on the classpath: an applied migration must never be edited, add a new
- * one instead.
+ * one instead. A start against an up-to-date schema, the usual case, only reads {@code schema_migrations}: one query,
+ * no lock, no DDL.
  *
  * <p>Async, through the Vert.x pool only (no JDBC). Reads the small SQL resources from the classpath on the calling
  * thread: call it at startup, not from a request handler. Thread-safe (stateless).
@@ -49,6 +52,8 @@ public final class Migrations {
   static final String INDEX_FILE = "index.txt";
   /** "flowgate" in ASCII: one fixed key shared by every node and version. */
   static final long LOCK_KEY = 0x666C6F7767617465L;
+  /** PostgreSQL's SQLSTATE for a table that does not exist. */
+  private static final String UNDEFINED_TABLE = "42P01";
 
   private static final Logger LOG = LoggerFactory.getLogger(Migrations.class);
   private static final Pattern FILE_NAME = Pattern.compile("V(\\d{1,9})__([A-Za-z0-9_.-]+)\\.sql");
@@ -83,15 +88,8 @@ public final class Migrations {
     }
     long started = System.nanoTime();
     return pool.getConnection()
-      // "IF NOT EXISTS" makes PostgreSQL send a NOTICE the driver would log as a warning on every start.
-      .compose(conn -> conn.query("SET client_min_messages TO warning").execute()
-        .compose(quiet -> conn.query("SELECT pg_advisory_lock(" + LOCK_KEY + ")").execute())
-        .compose(locked -> applyPending(conn, migrations)
-          // Unlock on success and failure alike; an unlock error must not hide the migration's result.
-          .transform(result -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute()
-            .transform(unlocked -> result.succeeded()
-              ? Future.succeededFuture(result.result())
-              : Future.<Integer>failedFuture(result.cause()))))
+      .compose(conn -> upToDate(conn, migrations)
+        .compose(current -> current ? Future.succeededFuture(0) : applyLocked(conn, migrations))
         .eventually(conn::close))
       .onSuccess(applied -> {
         int latest = migrations.isEmpty() ? 0 : migrations.get(migrations.size() - 1).version();
@@ -100,34 +98,70 @@ public final class Migrations {
       });
   }
 
+  /**
+   * The common start, an up-to-date schema, in one query and without the lock: every known file has its row, with its
+   * checksum. A row, once committed, is final, so reading without the lock cannot pass a schema that is not there;
+   * a node that sees rows missing (none yet, or another node migrating right now) takes the lock and looks again. An
+   * edited file fails here as under the lock. No bookkeeping table yet (a new database) is "not up to date".
+   */
+  private static Future<Boolean> upToDate(SqlConnection conn, List<Migration> migrations) {
+    return conn.query(SELECT_APPLIED).execute()
+      .compose(rows -> pending(migrations, rows).map(List::isEmpty))
+      .recover(e -> e instanceof PgException pg && UNDEFINED_TABLE.equals(pg.getSqlState())
+        ? Future.succeededFuture(false)
+        : Future.failedFuture(e));
+  }
+
+  /** Under the advisory lock: creates the bookkeeping table if needed, then applies what is still pending. */
+  private static Future<Integer> applyLocked(SqlConnection conn, List<Migration> migrations) {
+    // "IF NOT EXISTS" makes PostgreSQL send a NOTICE the driver would log as a warning on every start.
+    return conn.query("SET client_min_messages TO warning").execute()
+      .compose(quiet -> conn.query("SELECT pg_advisory_lock(" + LOCK_KEY + ")").execute())
+      .compose(locked -> applyPending(conn, migrations)
+        // Unlock on success and failure alike; an unlock error must not hide the migration's result.
+        .transform(result -> conn.query("SELECT pg_advisory_unlock(" + LOCK_KEY + ")").execute()
+          .transform(unlocked -> result.succeeded()
+            ? Future.succeededFuture(result.result())
+            : Future.<Integer>failedFuture(result.cause()))));
+  }
+
   private static Future<Integer> applyPending(SqlConnection conn, List<Migration> migrations) {
     return conn.query(CREATE_TABLE).execute()
       .compose(created -> conn.query(SELECT_APPLIED).execute())
-      .compose(rows -> {
-        Map<Integer, Row> applied = new HashMap<>();
-        rows.forEach(row -> applied.put(row.getInteger("version"), row));
-        List<Migration> pending = new ArrayList<>();
-        for (Migration m : migrations) {
-          Row row = applied.get(m.version());
-          if (row == null) {
-            pending.add(m);
-          } else if (!m.checksum().equals(row.getString("checksum"))) {
-            return Future.failedFuture(new MigrationException("migration " + m.resource() + " (version " + m.version()
-              + ") differs from the one applied to this database as " + row.getString("name") + " (checksum "
-              + row.getString("checksum") + " in schema_migrations, " + m.checksum() + " on the classpath): never"
-              + " edit an applied migration; restore it and add a new V<n>__<name>.sql instead"));
-          }
-        }
-        int known = migrations.isEmpty() ? 0 : migrations.get(migrations.size() - 1).version();
-        applied.keySet().stream().filter(v -> v > known).findAny().ifPresent(v -> LOG.warn(
-          "the database has migration version {} that this build does not know (it knows up to {}): a newer flowgate"
-            + " migrated it", v, known));
+      .compose(rows -> pending(migrations, rows))
+      .compose(pending -> {
         Future<Integer> chain = Future.succeededFuture(0);
         for (Migration m : pending) {
           chain = chain.compose(count -> apply(conn, m).map(count + 1));
         }
         return chain;
       });
+  }
+
+  /**
+   * The known migrations that {@code applied} (rows of schema_migrations) has no row for, in order; fails when an
+   * applied file was edited since. Warns of rows newer than this build knows.
+   */
+  private static Future<List<Migration>> pending(List<Migration> migrations, RowSet<Row> applied) {
+    Map<Integer, Row> byVersion = new HashMap<>();
+    applied.forEach(row -> byVersion.put(row.getInteger("version"), row));
+    List<Migration> pending = new ArrayList<>();
+    for (Migration m : migrations) {
+      Row row = byVersion.get(m.version());
+      if (row == null) {
+        pending.add(m);
+      } else if (!m.checksum().equals(row.getString("checksum"))) {
+        return Future.failedFuture(new MigrationException("migration " + m.resource() + " (version " + m.version()
+          + ") differs from the one applied to this database as " + row.getString("name") + " (checksum "
+          + row.getString("checksum") + " in schema_migrations, " + m.checksum() + " on the classpath): never"
+          + " edit an applied migration; restore it and add a new V<n>__<name>.sql instead"));
+      }
+    }
+    int known = migrations.isEmpty() ? 0 : migrations.get(migrations.size() - 1).version();
+    byVersion.keySet().stream().filter(v -> v > known).findAny().ifPresent(v -> LOG.warn(
+      "the database has migration version {} that this build does not know (it knows up to {}): a newer flowgate"
+        + " migrated it", v, known));
+    return Future.succeededFuture(pending);
   }
 
   private static Future<Void> apply(SqlConnection conn, Migration m) {

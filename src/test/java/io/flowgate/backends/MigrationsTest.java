@@ -10,6 +10,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -103,6 +104,33 @@ class MigrationsTest {
     assertThat(strings(first, "SELECT file FROM apply_log ORDER BY file")).containsExactly("V1", "V2", "V3");
     assertThat(strings(first, "SELECT version::text FROM schema_migrations ORDER BY version"))
       .containsExactly("1", "2", "3");
+  }
+
+  @Test
+  void an_up_to_date_schema_is_checked_without_the_lock_and_pending_files_wait_for_it() {
+    Pool pool = pool();
+    assertThat(await(Migrations.migrate(pool, BASIC, BASIC_FILES.subList(0, 2)))).isEqualTo(2);
+    // Another node holds the lock (as while it migrates).
+    Pool other = pool();
+    SqlConnection holder = await(other.getConnection());
+    await(holder.query("SELECT pg_advisory_lock(" + Migrations.LOCK_KEY + ")").execute());
+
+    // Up to date: one read, no lock, so it does not wait for the holder.
+    assertThat(Migrations.migrate(pool, BASIC, BASIC_FILES.subList(0, 2)).timeout(10, TimeUnit.SECONDS).await())
+      .isZero();
+    // An edited file is refused by that read too.
+    assertThatThrownBy(() -> Migrations.migrate(pool, "db/testmigrations/changed", List.of("V1__create_widgets.sql"))
+      .timeout(10, TimeUnit.SECONDS).await())
+      .isInstanceOf(MigrationException.class).hasMessageContaining("differs from the one applied");
+    // A pending file needs the lock: it waits for the holder, then applies.
+    Future<Integer> pending = Migrations.migrate(pool, BASIC, BASIC_FILES);
+    assertThatThrownBy(() -> pending.timeout(1, TimeUnit.SECONDS).await()).hasMessageContaining("Timeout");
+    assertThat(pending.isComplete()).isFalse();
+    await(holder.query("SELECT pg_advisory_unlock(" + Migrations.LOCK_KEY + ")").execute());
+    await(holder.close());
+
+    assertThat(await(pending)).isEqualTo(1);
+    assertThat(strings(pool, "SELECT file FROM apply_log ORDER BY file")).containsExactly("V1", "V2", "V3");
   }
 
   @Test
