@@ -175,7 +175,10 @@ unset FLOWGATE_PG_URL FLOWGATE_REDIS_URL FLOWGATE_REDIS_KEY_PREFIX
 COMMIT="unknown"
 if git -C "$SOURCE_REPO" rev-parse --short HEAD >/dev/null 2>&1; then
   COMMIT=$(git -C "$SOURCE_REPO" rev-parse --short HEAD)
-  [[ -z "$(git --no-optional-locks -C "$SOURCE_REPO" status --porcelain -- src pom.xml bench conf 2>/dev/null)" ]] \
+  # The results file itself does not change what is measured: a run appended before this one and not committed yet
+  # must not mark this one.
+  [[ -z "$(git --no-optional-locks -C "$SOURCE_REPO" status --porcelain -- src pom.xml bench conf \
+      ':(exclude)bench/RESULTS.md' 2>/dev/null)" ]] \
     || COMMIT+=" (with uncommitted changes in src/, pom.xml, bench/ or conf/)"
 fi
 
