@@ -21,7 +21,7 @@ import org.slf4j.Logger;
 class LogbackConfiguratorTest {
 
   @Test
-  void jsonWritesOneObjectPerLineWithoutLevelValueOrVersion() {
+  void json_writes_one_object_a_line_without_level_value_or_version() {
     LoggerContext context = newContext();
     LogbackConfigurator.apply(context, true);
 
@@ -42,7 +42,7 @@ class LogbackConfiguratorTest {
   }
 
   @Test
-  void textWritesTheShortPattern() {
+  void text_writes_the_short_pattern() {
     LoggerContext context = newContext();
     LogbackConfigurator.apply(context, false);
 
@@ -53,7 +53,7 @@ class LogbackConfiguratorTest {
   }
 
   @Test
-  void librariesAreQuietAndRootIsInfo() {
+  void libraries_are_quiet_and_root_is_info() {
     LoggerContext context = newContext();
     LogbackConfigurator.apply(context, false);
 
@@ -67,7 +67,7 @@ class LogbackConfiguratorTest {
   }
 
   @Test
-  void logbackFindsItAndItStepsAsideForAConfigurationFile() {
+  void logback_finds_it_and_it_steps_aside_for_a_configuration_file() {
     List<String> found = new ArrayList<>();
     ServiceLoader.load(Configurator.class).forEach(c -> found.add(c.getClass().getName()));
     assertThat(found).contains(LogbackConfigurator.class.getName());
