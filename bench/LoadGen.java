@@ -322,7 +322,9 @@ public final class LoadGen {
       Connection c = new Connection(this);
       bootstrap.clone().handler(c).connect().addListener(f -> {
         opening--;
-        if (f.isSuccess() && !closed) {
+        if (f.isSuccess() && closed) {
+          c.channel.close();
+        } else if (f.isSuccess()) {
           all.add(c);
           released(c);
         } else if (!closed) {
