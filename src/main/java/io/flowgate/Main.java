@@ -5,6 +5,7 @@ import io.flowgate.backends.EmbeddedBackends;
 import io.flowgate.config.ConfigException;
 import io.flowgate.config.ConfigLoader;
 import io.flowgate.config.GatewayConfig;
+import io.flowgate.config.LogbackConfigurator;
 import io.flowgate.inference.reference.ReferenceInferenceServer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -70,7 +71,7 @@ public final class Main {
       return;
     }
     // Chosen before the first logger exists: config/LogbackConfigurator picks the appender from this property.
-    System.setProperty("FLOWGATE_LOG_APPENDER", config.logging().json() ? "JSON" : "TEXT");
+    System.setProperty(LogbackConfigurator.APPENDER_PROPERTY, config.logging().json() ? "JSON" : "TEXT");
     Logger log = LoggerFactory.getLogger(Main.class);
     long started = System.nanoTime();
 

@@ -27,8 +27,9 @@ import org.slf4j.Logger;
  * class path (the tests'), this steps aside and logback reads that file as usual.
  */
 public final class LogbackConfigurator extends ContextAwareBase implements Configurator {
-  static final String APPENDER_PROPERTY = "FLOWGATE_LOG_APPENDER";
-  static final String TEXT_PATTERN = "%d{HH:mm:ss.SSS} %-5level %logger{20} - %msg%n";
+  /** The system property that picks the appender, JSON or TEXT; set before the first logger exists. */
+  public static final String APPENDER_PROPERTY = "FLOWGATE_LOG_APPENDER";
+  private static final String TEXT_PATTERN = "%d{HH:mm:ss.SSS} %-5level %logger{20} - %msg%n";
 
   @Override
   public ExecutionStatus configure(LoggerContext context) {

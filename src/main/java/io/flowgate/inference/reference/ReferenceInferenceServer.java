@@ -1,5 +1,6 @@
 package io.flowgate.inference.reference;
 
+import io.flowgate.config.LogbackConfigurator;
 import io.vertx.core.Context;
 import io.vertx.core.DeploymentOptions;
 import io.vertx.core.Future;
@@ -55,8 +56,8 @@ public final class ReferenceInferenceServer {
       return;
     }
     // Chosen before the first logger exists: config/LogbackConfigurator picks the appender from this property.
-    if (System.getProperty("FLOWGATE_LOG_APPENDER") == null) {
-      System.setProperty("FLOWGATE_LOG_APPENDER",
+    if (System.getProperty(LogbackConfigurator.APPENDER_PROPERTY) == null) {
+      System.setProperty(LogbackConfigurator.APPENDER_PROPERTY,
           "true".equalsIgnoreCase(System.getenv("FLOWGATE_LOGGING_JSON")) ? "JSON" : "TEXT");
     }
     Logger log = LoggerFactory.getLogger(ReferenceInferenceServer.class);
