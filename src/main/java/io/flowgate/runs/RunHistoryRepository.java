@@ -57,7 +57,7 @@ public final class RunHistoryRepository {
   private final Pool pool;
   private final String nodeId;
   private final int batchSize;
-  private final ConcurrentLinkedQueue<Run> pending = new ConcurrentLinkedQueue<>();
+  private final ConcurrentLinkedQueue<Row> pending = new ConcurrentLinkedQueue<>();
   private final AtomicInteger size = new AtomicInteger();
   private final java.util.concurrent.atomic.AtomicLong lastDropWarning = new java.util.concurrent.atomic.AtomicLong(
       System.nanoTime() - 20_000_000_000L);
@@ -83,8 +83,20 @@ public final class RunHistoryRepository {
     timerId = vertx.setPeriodic(every.toMillis(), t -> flush());
   }
 
-  /** Queues an ended run for the next flush. Never blocks, never fails. */
+  /**
+   * Queues an ended run for the next flush. Never blocks, never fails. The run is kept as its row, JSON encoded now:
+   * a run waits up to a flush interval here, past a young collection or two under load, and its outputs as object
+   * trees (maps, lists, boxed numbers) took several times the bytes of their text into the survivor spaces and, when
+   * those overflowed, into the old generation (full collections under the sync load).
+   */
   public void record(Run run) {
+    queue(Row.of(run));
+    if (ended != null && run.status().terminal()) {
+      ended.accept(run);
+    }
+  }
+
+  private void queue(Row row) {
     if (size.incrementAndGet() > MAX_BUFFERED) {
       pending.poll();
       size.decrementAndGet();
@@ -95,10 +107,7 @@ public final class RunHistoryRepository {
             MAX_BUFFERED);
       }
     }
-    pending.add(run);
-    if (ended != null && run.status().terminal()) {
-      ended.accept(run);
-    }
+    pending.add(row);
   }
 
   /** Writes what is queued; completes when written (or failed, rows kept). */
@@ -106,8 +115,8 @@ public final class RunHistoryRepository {
     if (pending.isEmpty() || !flushing.compareAndSet(false, true)) {
       return Future.succeededFuture();
     }
-    List<Run> batch = new ArrayList<>();
-    for (Run r; batch.size() < batchSize && (r = pending.poll()) != null; ) {
+    List<Row> batch = new ArrayList<>();
+    for (Row r; batch.size() < batchSize && (r = pending.poll()) != null; ) {
       batch.add(r);
     }
     size.addAndGet(-batch.size());
@@ -121,21 +130,35 @@ public final class RunHistoryRepository {
         .<Void>mapEmpty()
         .onFailure(e -> {
           LOG.warn("writing {} run history rows failed, will retry: {}", batch.size(), e.getMessage());
-          for (Run r : batch) {
-            record(r);
+          for (Row r : batch) {
+            queue(r);
           }
         })
         .andThen(ar -> flushing.set(false))
         .compose(v -> pending.isEmpty() ? Future.succeededFuture() : flush(), e -> Future.succeededFuture());
   }
 
+  /** One run's history row, as the flush writes it. */
+  private record Row(java.util.UUID id, java.util.UUID profileId, java.util.UUID deploymentId, java.util.UUID flowId,
+      Integer flowVersion, String mode, String type, String status, String error, OffsetDateTime created,
+      OffsetDateTime started, OffsetDateTime finished, Double durationMs, String output, String nodes,
+      java.util.UUID apiKeyId) {
+    static Row of(Run r) {
+      Double seconds = r.durationSeconds();
+      return new Row(java.util.UUID.fromString(r.id()), r.profileId(), r.deploymentId(), r.flowId(), r.flowVersion(),
+          r.mode(), r.type(), r.status().wire(), encode(r.error()), odt(r.createdAt()), odt(r.startedAt()),
+          odt(r.finishedAt()), seconds == null ? null : seconds * 1000, encode(r.outputData()),
+          encode(r.nodeOutputs()), r.apiKeyId());
+    }
+  }
+
   /**
    * The batch as one array per column. A run recorded twice in one batch keeps its last record, as statements run
    * in order would (one INSERT … ON CONFLICT cannot touch a row twice).
    */
-  private Tuple rows(List<Run> batch) {
-    java.util.Map<String, Run> last = new java.util.LinkedHashMap<>();
-    for (Run r : batch) {
+  private Tuple rows(List<Row> batch) {
+    java.util.Map<java.util.UUID, Row> last = new java.util.LinkedHashMap<>();
+    for (Row r : batch) {
       last.put(r.id(), r);
     }
     int n = last.size();
@@ -156,23 +179,22 @@ public final class RunHistoryRepository {
     String[] nodes = new String[n];
     java.util.UUID[] keys = new java.util.UUID[n];
     int i = 0;
-    for (Run r : last.values()) {
-      ids[i] = java.util.UUID.fromString(r.id());
+    for (Row r : last.values()) {
+      ids[i] = r.id();
       profiles[i] = r.profileId();
       deployments[i] = r.deploymentId();
       flows[i] = r.flowId();
       versions[i] = r.flowVersion();
       modes[i] = r.mode();
       types[i] = r.type();
-      statuses[i] = r.status().wire();
-      errors[i] = encode(r.error());
-      created[i] = odt(r.createdAt());
-      started[i] = odt(r.startedAt());
-      finished[i] = odt(r.finishedAt());
-      Double seconds = r.durationSeconds();
-      durations[i] = seconds == null ? null : seconds * 1000;
-      outputs[i] = encode(r.outputData());
-      nodes[i] = encode(r.nodeOutputs());
+      statuses[i] = r.status();
+      errors[i] = r.error();
+      created[i] = r.created();
+      started[i] = r.started();
+      finished[i] = r.finished();
+      durations[i] = r.durationMs();
+      outputs[i] = r.output();
+      nodes[i] = r.nodes();
       keys[i] = r.apiKeyId();
       i++;
     }
