@@ -33,8 +33,8 @@ import org.tukaani.xz.XZInputStream;
  * 26.9 MB and its trim threshold to 53.8 MB for the rest of the process (glibc's dynamic thresholds). From then on no
  * malloc arena of the JVM gives a free top below 53.8 MB back, and the periodic {@code malloc_trim} does not trim
  * other arenas' tops either: a gateway started on a new data dir kept ~15 MB more resident under the Fast Mode load
- * than one started where the binaries were already unpacked (bench/RESULTS.md). Here every write is an 8 KB heap
- * buffer, which the JDK copies through its stack.
+ * than one started where the binaries were already unpacked (bench/RESULTS.md). Here every write is of an 8 KB heap
+ * buffer, which the JDK copies through an 8 KB native buffer it keeps per thread.
  *
  * <p>The layout is zonky's (2.2.x): {@code binDir/PG-<md5 hex of the archive>/}, ready once its {@code .exists}
  * marker is there and no other file in it is newer. The marker is written last, so a directory an interrupted unpack

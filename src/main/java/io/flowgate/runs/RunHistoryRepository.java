@@ -85,9 +85,10 @@ public final class RunHistoryRepository {
 
   /**
    * Queues an ended run for the next flush. Never blocks, never fails. The run is kept as its row, JSON encoded now:
-   * a run waits up to a flush interval here, past a young collection or two under load, and its outputs as object
-   * trees (maps, lists, boxed numbers) took several times the bytes of their text into the survivor spaces and, when
-   * those overflowed, into the old generation (full collections under the sync load).
+   * a run waits up to a flush interval here, past a young collection or two under load, and kept as the run its
+   * outputs' object trees (maps, lists, boxed numbers) were copied through the survivor spaces and, when those
+   * overflowed, promoted: 7-10 full collections per 10 s under the sync load against 1-5 (bench/RESULTS.md). A failed
+   * flush queues its rows again without telling {@code ended} a second time.
    */
   public void record(Run run) {
     queue(Row.of(run));
