@@ -113,6 +113,20 @@ class PgBinariesTest {
     }
   }
 
+  @Test
+  void a_write_that_fails_fails_the_unpack_and_leaves_nothing_behind() throws Exception {
+    // "bin" is a file, so the directory for "bin/postgres" cannot be made: the writer's thread fails, not the decoding.
+    byte[] archive = archive(tar -> {
+      file(tar, "bin", 0644, "not a directory");
+      file(tar, "bin/postgres", 0755, "x".repeat(50_000));
+      file(tar, "lib/libpq.so", 0644, "y".repeat(50_000));
+    });
+
+    assertThatThrownBy(() -> PgBinaries.unpack(bin, archive)).isInstanceOf(IOException.class)
+        .hasMessageContaining("bin");
+    assertThat(PgBinaries.directory(bin, archive)).doesNotExist();
+  }
+
   /** zonky 2.2's check (EmbeddedPostgres.isPgBinReady): the marker exists and nothing else in the dir is newer. */
   private static boolean readyForZonky(Path dir) throws IOException {
     Path marker = dir.resolve(PgBinaries.READY_MARKER);
