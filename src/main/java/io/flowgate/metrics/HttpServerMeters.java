@@ -6,9 +6,22 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Vertx;
+import io.vertx.core.datagram.DatagramSocketOptions;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.net.NetClientOptions;
+import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.SocketAddress;
+import io.vertx.core.spi.metrics.ClientMetrics;
+import io.vertx.core.spi.metrics.DatagramSocketMetrics;
+import io.vertx.core.spi.metrics.EventBusMetrics;
+import io.vertx.core.spi.metrics.HttpClientMetrics;
 import io.vertx.core.spi.metrics.HttpServerMetrics;
+import io.vertx.core.spi.metrics.PoolMetrics;
+import io.vertx.core.spi.metrics.TCPMetrics;
 import io.vertx.core.spi.metrics.VertxMetrics;
 import io.vertx.core.spi.observability.HttpRequest;
 import io.vertx.core.spi.observability.HttpResponse;
@@ -64,53 +77,53 @@ public final class HttpServerMeters implements HttpServerMetrics<HttpServerMeter
     HttpServerMeters meters = new HttpServerMeters(registry);
     return new VertxMetrics() {
       @Override
-      public io.vertx.core.spi.metrics.EventBusMetrics<?> createEventBusMetrics() {
+      public EventBusMetrics<?> createEventBusMetrics() {
         return delegate.createEventBusMetrics();
       }
 
       @Override
-      public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(io.vertx.core.http.HttpServerOptions options,
+      public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(HttpServerOptions options,
           SocketAddress localAddress) {
         return meters;
       }
 
       @Override
-      public io.vertx.core.spi.metrics.ClientMetrics<?, ?, ?> createClientMetrics(SocketAddress remoteAddress,
+      public ClientMetrics<?, ?, ?> createClientMetrics(SocketAddress remoteAddress,
           String type, String namespace) {
         return delegate.createClientMetrics(remoteAddress, type, namespace);
       }
 
       @Override
-      public io.vertx.core.spi.metrics.HttpClientMetrics<?, ?, ?> createHttpClientMetrics(
-          io.vertx.core.http.HttpClientOptions options) {
+      public HttpClientMetrics<?, ?, ?> createHttpClientMetrics(
+          HttpClientOptions options) {
         return delegate.createHttpClientMetrics(options);
       }
 
       @Override
-      public io.vertx.core.spi.metrics.TCPMetrics<?> createNetServerMetrics(io.vertx.core.net.NetServerOptions options,
+      public TCPMetrics<?> createNetServerMetrics(NetServerOptions options,
           SocketAddress localAddress) {
         return delegate.createNetServerMetrics(options, localAddress);
       }
 
       @Override
-      public io.vertx.core.spi.metrics.TCPMetrics<?> createNetClientMetrics(io.vertx.core.net.NetClientOptions options) {
+      public TCPMetrics<?> createNetClientMetrics(NetClientOptions options) {
         return delegate.createNetClientMetrics(options);
       }
 
       @Override
-      public io.vertx.core.spi.metrics.DatagramSocketMetrics createDatagramSocketMetrics(
-          io.vertx.core.datagram.DatagramSocketOptions options) {
+      public DatagramSocketMetrics createDatagramSocketMetrics(
+          DatagramSocketOptions options) {
         return delegate.createDatagramSocketMetrics(options);
       }
 
       @Override
-      public io.vertx.core.spi.metrics.PoolMetrics<?, ?> createPoolMetrics(String poolType, String poolName,
+      public PoolMetrics<?, ?> createPoolMetrics(String poolType, String poolName,
           int maxPoolSize) {
         return delegate.createPoolMetrics(poolType, poolName, maxPoolSize);
       }
 
       @Override
-      public void vertxCreated(io.vertx.core.Vertx vertx) {
+      public void vertxCreated(Vertx vertx) {
         delegate.vertxCreated(vertx);
       }
 
@@ -159,7 +172,7 @@ public final class HttpServerMeters implements HttpServerMetrics<HttpServerMeter
   }
 
   @Override
-  public Request responsePushed(Object socket, io.vertx.core.http.HttpMethod method, String uri,
+  public Request responsePushed(Object socket, HttpMethod method, String uri,
       HttpResponse response) {
     return begin(method.name());
   }
