@@ -172,13 +172,15 @@ public final class HttpServerMeters implements HttpServerMetrics<HttpServerMeter
   }
 
   @Override
-  public Request responsePushed(Object socket, HttpMethod method, String uri,
-      HttpResponse response) {
+  public Request responsePushed(Object socket, HttpMethod method, String uri, HttpResponse response) {
     return begin(method.name());
   }
 
   private Request begin(String method) {
-    ByMethod m = byMethod.computeIfAbsent(method, this::newByMethod);
+    ByMethod m = byMethod.get(method);
+    if (m == null) {
+      m = byMethod.computeIfAbsent(method, this::newByMethod);
+    }
     m.active.increment();
     return new Request(m, System.nanoTime());
   }
@@ -211,8 +213,12 @@ public final class HttpServerMeters implements HttpServerMetrics<HttpServerMeter
   @Override
   public void responseEnd(Request request, HttpResponse response, long bytesWritten) {
     String route = request.route == null ? "" : request.route;
-    ByResponse meters = byResponse.computeIfAbsent(new Key(route, request.method.name, response.statusCode()),
-        this::newByResponse);
+    Key key = new Key(route, request.method.name, response.statusCode());
+    // get first: computeIfAbsent may lock the bin even when the key is there, and this runs for every response.
+    ByResponse meters = byResponse.get(key);
+    if (meters == null) {
+      meters = byResponse.computeIfAbsent(key, this::newByResponse);
+    }
     meters.requests.increment();
     meters.time.record(System.nanoTime() - request.startNanos, TimeUnit.NANOSECONDS);
     meters.bytes.record(bytesWritten);

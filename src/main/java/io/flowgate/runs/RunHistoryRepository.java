@@ -84,11 +84,11 @@ public final class RunHistoryRepository {
   }
 
   /**
-   * Queues an ended run for the next flush. Never blocks, never fails. The run is kept as its row, JSON encoded now:
-   * a run waits up to a flush interval here, past a young collection or two under load, and kept as the run its
-   * outputs' object trees (maps, lists, boxed numbers) were copied through the survivor spaces and, when those
-   * overflowed, promoted: 7-10 full collections per 10 s under the sync load against 1-5 (bench/RESULTS.md). A failed
-   * flush queues its rows again without telling {@code ended} a second time.
+   * Queues an ended run for the next flush. Never blocks, never fails. The run is kept as its row, its JSON encoded
+   * now. A run waits up to a flush interval here, past a young collection or two under load. Kept as the run, its
+   * outputs' object trees (maps, lists, boxed numbers) were copied through the survivor spaces and, once those
+   * overflowed, promoted: 7-10 full collections per 10 s under the sync load, against 1-5 as rows (bench/RESULTS.md).
+   * A failed flush queues its rows again without telling {@code ended} a second time.
    */
   public void record(Run run) {
     queue(Row.of(run));
