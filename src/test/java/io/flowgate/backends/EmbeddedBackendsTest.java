@@ -115,6 +115,10 @@ class EmbeddedBackendsTest {
         .contains("everysec");
       Response save = redis(first.redisUrl(), api -> api.config(List.of("GET", "save")));
       assertThat(save.get("save") != null ? save.get("save").toString() : save.get(1).toString()).isEmpty();
+      // An ended run's hash, its wire form of a few hundred bytes included, stays compact (not a hash table).
+      redis(first.redisUrl(), api -> api.hset(List.of("run", "status", "completed", "wire", "x".repeat(2000))));
+      assertThat(redis(first.redisUrl(), api -> api.object(List.of("ENCODING", "run"))).toString())
+        .isIn("ziplist", "listpack");
     } finally {
       t0 = System.nanoTime();
       first.close();
