@@ -4,7 +4,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
@@ -56,10 +55,10 @@ final class AcceptLog {
   private record Row(UUID id, UUID profileId, UUID deploymentId, UUID flowId, Integer flowVersion, String mode,
       String type, OffsetDateTime created, String input, OffsetDateTime deadline, String requestId, UUID apiKeyId) {}
 
-  /** Records the run as accepted; completes once it is committed. */
-  Future<Void> append(Run run, JsonObject input, long deadlineEpochMs, String requestId) {
+  /** Records the run as accepted, {@code input} as its JSON text; completes once it is committed. */
+  Future<Void> append(Run run, String input, long deadlineEpochMs, String requestId) {
     Row row = new Row(UUID.fromString(run.id()), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
-        run.mode(), run.type(), run.createdAt().atOffset(ZoneOffset.UTC), input.encode(),
+        run.mode(), run.type(), run.createdAt().atOffset(ZoneOffset.UTC), input,
         java.time.Instant.ofEpochMilli(deadlineEpochMs).atOffset(ZoneOffset.UTC), requestId, run.apiKeyId());
     Promise<Void> promise = Promise.promise();
     queue.add(new Pending(row, promise, vertx.getOrCreateContext()));

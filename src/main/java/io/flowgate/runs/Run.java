@@ -1,5 +1,6 @@
 package io.flowgate.runs;
 
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -37,6 +38,62 @@ public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Int
         .put("started_at", startedAt == null ? null : Timestamps.format(startedAt))
         .put("finished_at", finishedAt == null ? null : Timestamps.format(finishedAt));
     return json;
+  }
+
+  /**
+   * {@link #toWire()} encoded, with the result members given as they were encoded already ({@code null}: none): the
+   * same bytes as {@code toWire().toBuffer()}, for a caller that needs that encoding too (the history row) and so
+   * encodes the outputs once instead of twice. {@code nodes} null is written as {@code {}}, as {@link #toWire()} does.
+   */
+  public Buffer wire(Buffer output, Buffer nodes, Buffer errorJson) {
+    if (!plain(id)) {
+      return toWire().toBuffer();
+    }
+    StringBuilder head = new StringBuilder(160);
+    head.append("{\"flow_run_id\":\"").append(id)
+        .append("\",\"deployment_id\":\"").append(deploymentId)
+        .append("\",\"status\":\"").append(status.wire()).append('"');
+    if (flowVersion != null) {
+      head.append(",\"flow_version\":").append(flowVersion.intValue());
+    }
+    Buffer b = Buffer.buffer(300 + (output == null ? 0 : output.length()) + (nodes == null ? 0 : nodes.length())
+        + (errorJson == null ? 0 : errorJson.length()));
+    if (status.terminal()) {
+      b.appendString(head.append(",\"output_data\":").toString()).appendBuffer(output == null ? NULL : output)
+          .appendString(",\"node_outputs\":").appendBuffer(nodes == null ? EMPTY : nodes);
+      if (errorJson != null) {
+        b.appendString(",\"error\":").appendBuffer(errorJson);
+      }
+      head.setLength(0);
+    }
+    Double duration = durationSeconds();
+    head.append(",\"duration_seconds\":").append(duration == null ? "null" : Double.toString(duration));
+    timestamp(head.append(",\"created_at\":"), createdAt);
+    timestamp(head.append(",\"started_at\":"), startedAt);
+    timestamp(head.append(",\"finished_at\":"), finishedAt);
+    return b.appendString(head.append('}').toString());
+  }
+
+  private static final Buffer NULL = Buffer.buffer("null");
+  private static final Buffer EMPTY = Buffer.buffer("{}");
+
+  private static void timestamp(StringBuilder b, Instant t) {
+    if (t == null) {
+      b.append("null");
+    } else {
+      b.append('"').append(Timestamps.format(t)).append('"');
+    }
+  }
+
+  /** Whether {@code s} needs no JSON escaping (run ids are UUIDs; anything else goes through the encoder). */
+  private static boolean plain(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c == '"' || c == '\\' || c > 0x7e) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /** Execution time (start to finish); null until the run has finished. */

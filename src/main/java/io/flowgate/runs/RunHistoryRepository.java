@@ -91,7 +91,19 @@ public final class RunHistoryRepository {
    * A failed flush queues its rows again without telling {@code ended} a second time.
    */
   public void record(Run run) {
-    queue(Row.of(run));
+    record(run, Row.of(run));
+  }
+
+  /**
+   * {@link #record(Run)} with the run's output, node outputs and error as the JSON text they were encoded to already
+   * (its wire form), so that they are not encoded a second time.
+   */
+  public void record(Run run, String output, String nodes, String error) {
+    record(run, Row.of(run, output, nodes, error));
+  }
+
+  private void record(Run run, Row row) {
+    queue(row);
     if (ended != null && run.status().terminal()) {
       ended.accept(run);
     }
@@ -145,11 +157,14 @@ public final class RunHistoryRepository {
       java.time.Instant started, java.time.Instant finished, Double durationMs, String output, String nodes,
       java.util.UUID apiKeyId) {
     static Row of(Run r) {
+      return of(r, encode(r.outputData()), encode(r.nodeOutputs()), encode(r.error()));
+    }
+
+    static Row of(Run r, String output, String nodes, String error) {
       Double seconds = r.durationSeconds();
       return new Row(java.util.UUID.fromString(r.id()), r.profileId(), r.deploymentId(), r.flowId(), r.flowVersion(),
-          r.mode(), r.type(), r.status().wire(), encode(r.error()), r.createdAt(), r.startedAt(),
-          r.finishedAt(), seconds == null ? null : seconds * 1000, encode(r.outputData()),
-          encode(r.nodeOutputs()), r.apiKeyId());
+          r.mode(), r.type(), r.status().wire(), error, r.createdAt(), r.startedAt(), r.finishedAt(),
+          seconds == null ? null : seconds * 1000, output, nodes, r.apiKeyId());
     }
   }
 

@@ -92,10 +92,12 @@ public final class RunService {
           Run run = new Run(runId, deployment.profileId(), deployment.id(), deployment.flowId(),
               deployment.flowVersion(), "sync", deployment.deploymentType().wire(), outcome.status, created, created,
               Instant.now(), outcome.output(), outcome.nodes(), outcome.error, apiKeyId);
-          // Encoded once: stored in Redis and spliced into the response as these bytes.
-          Buffer wire = run.toWire().toBuffer();
+          // Encoded once: stored in Redis and spliced into the response as these bytes; the history row takes the
+          // outputs' text from the same encoding.
+          Encoded result = outcome.encode();
+          Buffer wire = run.wire(result.output(), result.nodes(), result.error());
           return store.save(run, wire).map(saved -> {
-            history.record(run);
+            result.record(history, run);
             return RunView.of(run, wire);
           });
         });
@@ -110,8 +112,10 @@ public final class RunService {
       boolean durable, String requestId, UUID apiKeyId) {
     Run run = newRun(deployment, runId, mode, apiKeyId);
     long deadline = run.createdAt().toEpochMilli() + timeoutOf(deployment).toMillis();
+    // Encoded once for PostgreSQL's record and Redis's.
+    String encoded = input.encode();
     Future<Void> recorded = durable
-        ? acceptLog.append(run, input, deadline, requestId).recover(e -> {
+        ? acceptLog.append(run, encoded, deadline, requestId).recover(e -> {
           LOG.warn("recording an accepted run in PostgreSQL failed: {}", e.getMessage());
           return Future.failedFuture(GatewayException.retryAfter(ErrorCode.SERVICE_UNAVAILABLE,
               "flowgate cannot record the run durably right now (PostgreSQL); retry in a few seconds.", 2));
@@ -121,8 +125,8 @@ public final class RunService {
     String notify = WebhookEvents.flags(deployment.notification());
     return recorded.compose(v -> {
       Future<Void> stored = deployment.deploymentType() == DeploymentType.API
-          ? store.enqueue(run, input, nodeId, deadline, notify)
-          : store.acceptLocal(run, input, nodeId, deadline, leaseExpiry(), notify);
+          ? store.enqueue(run, encoded, nodeId, deadline, notify)
+          : store.acceptLocal(run, encoded, nodeId, deadline, leaseExpiry(), notify);
       return stored.transform(ar -> {
         if (ar.succeeded()) {
           return Future.succeededFuture(true);
@@ -179,15 +183,16 @@ public final class RunService {
    */
   Future<Boolean> finish(Run run, Instant started, Instant recordStartedAt, Outcome outcome, int attempt) {
     Instant finished = Instant.now();
+    Encoded result = outcome.encode();
     Buffer wire = new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(), run.mode(),
         run.type(), outcome.status, run.createdAt(), recordStartedAt, finished, outcome.output(), outcome.nodes(),
-        outcome.error, run.apiKeyId()).toWire().toBuffer();
+        outcome.error, run.apiKeyId()).wire(result.output(), result.nodes(), result.error());
     return store.finishWithWire(run.id(), outcome.status, finished, wire, attempt)
         .onSuccess(won -> {
           if (won) {
-            history.record(new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(),
-                run.mode(), run.type(), outcome.status, run.createdAt(), started, finished, outcome.output(),
-                outcome.nodes(), outcome.error, run.apiKeyId()));
+            result.record(history, new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(),
+                run.flowVersion(), run.mode(), run.type(), outcome.status, run.createdAt(), started, finished,
+                outcome.output(), outcome.nodes(), outcome.error, run.apiKeyId()));
           }
         });
   }
@@ -290,6 +295,26 @@ public final class RunService {
 
     JsonObject nodes() {
       return result == null ? new JsonObject() : result.nodeOutputs();
+    }
+
+    /** The result members encoded once, for the run's wire form and its history row. */
+    Encoded encode() {
+      JsonObject output = output();
+      JsonObject nodes = nodes();
+      return new Encoded(output == null ? null : output.toBuffer(), nodes == null ? null : nodes.toBuffer(),
+          error == null ? null : error.toBuffer());
+    }
+  }
+
+  /** A run's output, node outputs and error encoded (null: none). */
+  record Encoded(Buffer output, Buffer nodes, Buffer error) {
+    /** What the history row stores: the same JSON as text. */
+    void record(RunHistoryRepository history, Run run) {
+      history.record(run, text(output), text(nodes), text(error));
+    }
+
+    private static String text(Buffer json) {
+      return json == null ? null : json.toString();
     }
   }
 

@@ -260,11 +260,12 @@ public final class RunStore {
     return true;
   }
 
-  private static List<String> fields(Run run, JsonObject input, String originNode, long deadlineEpochMs) {
+  /** A new run's fields, {@code input} as its JSON text. */
+  private static List<String> fields(Run run, String input, String originNode, long deadlineEpochMs) {
     return List.of(run.profileId().toString(), run.deploymentId().toString(),
         run.flowId() == null ? "" : run.flowId().toString(),
         run.flowVersion() == null ? "" : run.flowVersion().toString(),
-        run.mode(), run.type(), Timestamps.format(run.createdAt()), input.encode(), originNode,
+        run.mode(), run.type(), Timestamps.format(run.createdAt()), input, originNode,
         Long.toString(deadlineEpochMs), run.id(), keyId(run));
   }
 
@@ -291,13 +292,18 @@ public final class RunStore {
    * {@link #maybeApplied}); callers map it.
    */
   Future<Void> enqueue(Run run, JsonObject input, String originNode, long deadlineEpochMs, String notify) {
+    return enqueue(run, input.encode(), originNode, deadlineEpochMs, notify);
+  }
+
+  /** {@link #enqueue(Run, JsonObject, String, long, String)} with the input as its JSON text. */
+  Future<Void> enqueue(Run run, String input, String originNode, long deadlineEpochMs, String notify) {
     // Unconditional writes, so a transaction rather than a script (see LoopTransaction), batched per event-loop turn:
     // the runs one PostgreSQL commit accepted, or one turn's sync triggers, go to Redis in one write.
     String key = runKey(run.id());
     String deadline = Long.toString(deadlineEpochMs);
     return inTransaction(List.of(
         hsetRun(key, "queued", run)
-            .arg("input").arg(input.toBuffer())
+            .arg("input").arg(input)
             .arg("origin").arg(originNode).arg("deadline").arg(deadline).arg("attempt").arg("0")
             .arg("api_key_id").arg(keyId(run)).arg("notify").arg(notify),
         Request.cmd(Command.PERSIST).arg(key),
@@ -311,6 +317,12 @@ public final class RunStore {
    */
   Future<Void> acceptLocal(Run run, JsonObject input, String nodeId, long deadlineEpochMs, long leaseExpiryMs,
       String notify) {
+    return acceptLocal(run, input.encode(), nodeId, deadlineEpochMs, leaseExpiryMs, notify);
+  }
+
+  /** {@link #acceptLocal(Run, JsonObject, String, long, long, String)} with the input as its JSON text. */
+  Future<Void> acceptLocal(Run run, String input, String nodeId, long deadlineEpochMs, long leaseExpiryMs,
+      String notify) {
     return write(ACCEPT_LOCAL, List.of(runKey(run.id()), deadlinesKey, leasesKey, outboxKey),
         with(fields(run, input, nodeId, deadlineEpochMs), Long.toString(leaseExpiryMs), notify)).mapEmpty();
   }
@@ -323,7 +335,8 @@ public final class RunStore {
   /** Puts a run PostgreSQL has but Redis lost back on the queue; false when Redis has it after all. */
   Future<Boolean> restore(Run run, JsonObject input, String originNode, long deadlineEpochMs, String notify) {
     return run(RESTORE, List.of(runKey(run.id()), streamKey, deadlinesKey),
-        with(fields(run, input, originNode, deadlineEpochMs), notify)).map(r -> r != null && r.toInteger() == 1);
+        with(fields(run, input.encode(), originNode, deadlineEpochMs), notify))
+        .map(r -> r != null && r.toInteger() == 1);
   }
 
   /** What a worker needs to execute a run it has started; {@code apiKeyId} null or empty when the run has none. */
@@ -340,11 +353,9 @@ public final class RunStore {
    */
   Future<Start> start(String runId, String entryId, Instant startedAt, String worker, long leaseExpiryMs,
       int maxDeliveries) {
-    JsonObject deadLetter = Run.result(null, new JsonObject(), new JsonObject().put("message",
-        "The run was started " + maxDeliveries + " times and its worker stopped each time; it is not retried again."));
     return starts.call(List.of(runKey(runId), streamKey, leasesKey, deadlinesKey, doneChannel, outboxKey),
         List.of(Timestamps.format(startedAt), worker, Long.toString(leaseExpiryMs), entryId == null ? "" : entryId,
-            GROUP, Integer.toString(maxDeliveries), runId, deadLetter.encode(), ttlSeconds))
+            GROUP, Integer.toString(maxDeliveries), runId, deadLetter(maxDeliveries), ttlSeconds))
         .map(r -> {
           String first = r == null || r.size() == 0 ? "missing" : r.get(0).toString();
           if (!"running".equals(first) || r.size() < 11) {
@@ -355,6 +366,16 @@ public final class RunStore {
               str(r.get(7)), str(r.get(8)), str(r.get(9)), str(r.get(10)), r.size() > 11 ? str(r.get(11)) : null,
               r.size() > 12 ? str(r.get(12)) : null), null);
         });
+  }
+
+  // The result of a run that used up its deliveries, encoded once per limit (a start passes it, and one in a great
+  // many uses it).
+  private final Map<Integer, String> deadLetters = new java.util.concurrent.ConcurrentHashMap<>();
+
+  private String deadLetter(int maxDeliveries) {
+    return deadLetters.computeIfAbsent(maxDeliveries, n -> Run.result(null, new JsonObject(), new JsonObject()
+        .put("message", "The run was started " + n + " times and its worker stopped each time; it is not retried"
+            + " again.")).encode());
   }
 
   /**
