@@ -187,7 +187,9 @@ public final class RunService {
     Buffer wire = new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(), run.flowVersion(), run.mode(),
         run.type(), outcome.status, run.createdAt(), recordStartedAt, finished, outcome.output(), outcome.nodes(),
         outcome.error, run.apiKeyId()).wire(result.output(), result.nodes(), result.error());
-    return store.finishWithWire(run.id(), outcome.status, finished, wire, attempt)
+    // A sync caller waits for every sync run, on whichever node took it: its notice carries the answer. An async run's
+    // waiter (a long poll) is rare and reads the run back.
+    return store.finishWithWire(run.id(), outcome.status, finished, wire, attempt, "sync".equals(run.mode()))
         .onSuccess(won -> {
           if (won) {
             result.record(history, new Run(run.id(), run.profileId(), run.deploymentId(), run.flowId(),

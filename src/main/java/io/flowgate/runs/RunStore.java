@@ -396,10 +396,20 @@ public final class RunStore {
    * so that the waiting node answers from the notice without reading the run back.
    */
   Future<Boolean> finishWithWire(String runId, RunStatus status, Instant finishedAt, Buffer wire, int attempt) {
+    return finishWithWire(runId, status, finishedAt, wire, attempt, true);
+  }
+
+  /**
+   * {@link #finishWithWire(String, RunStatus, Instant, Buffer, int)}, the done notice naming the run alone unless
+   * {@code announceWire}: for a run that a caller rarely waits on (async), every node would hear its wire form for
+   * nothing, and the rare waiter reads it back.
+   */
+  Future<Boolean> finishWithWire(String runId, RunStatus status, Instant finishedAt, Buffer wire, int attempt,
+      boolean announceWire) {
     return finishes.call(List.of(runKey(runId), leasesKey, deadlinesKey, doneChannel, cancelChannel, outboxKey),
         List.of(status.wire(), Timestamps.format(finishedAt), wire, ttlSeconds, runId, Integer.toString(attempt), "0",
-        syncTtlSeconds, "wire", wire.length() <= NOTICE_MAX_WIRE_BYTES ? RunNotices.donePayload(runId, status, wire)
-            : ""))
+        syncTtlSeconds, "wire", announceWire && wire.length() <= NOTICE_MAX_WIRE_BYTES
+            ? RunNotices.donePayload(runId, status, wire) : ""))
         .map(r -> r != null && r.toInteger() == 1);
   }
 

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.flowgate.ErrorCode;
 import io.flowgate.GatewayException;
 import io.flowgate.testsupport.Futures;
+import io.flowgate.testsupport.TestBackends;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
@@ -54,6 +55,42 @@ class RunStoreTest extends RunStoreTestBase {
     assertThat(loaded.outputData()).isEqualTo(new JsonObject().put("ok", true));
     // An ended run is not started again.
     assertThat(start(run, 5).refusal()).isEqualTo("completed");
+  }
+
+  @Test
+  void a_done_notice_carries_the_wire_form_only_when_asked_and_names_the_run_first_either_way() {
+    io.vertx.redis.client.RedisConnection subscriber = await(Redis.createClient(vertx, new RedisOptions()
+        .setConnectionString(TestBackends.redisUrl()).setPreferredProtocolVersion(ProtocolVersion.RESP2)).connect());
+    java.util.concurrent.BlockingQueue<String> notices = new java.util.concurrent.LinkedBlockingQueue<>();
+    subscriber.handler(message -> {
+      if (message.size() == 3 && "message".equals(message.get(0).toString())) {
+        notices.add(message.get(2).toString());
+      }
+    });
+    await(subscriber.send(Request.cmd(Command.SUBSCRIBE).arg(store.doneChannel())));
+    try {
+      Buffer wire = Buffer.buffer("{\"flow_run_id\":\"x\",\"status\":\"completed\"}");
+      Run announced = queued();
+      Run quiet = queued();
+      for (Run run : List.of(announced, quiet)) {
+        await(store.enqueue(run, new JsonObject(), "node-a", System.currentTimeMillis() + 60_000));
+        assertThat(start(run, 5).claimed()).isNotNull();
+      }
+      assertThat(await(store.finishWithWire(announced.id(), RunStatus.COMPLETED, Instant.now(), wire, 1, true)))
+          .isTrue();
+      assertThat(await(store.finishWithWire(quiet.id(), RunStatus.COMPLETED, Instant.now(), wire, 1, false)))
+          .isTrue();
+      assertThat(notices.poll(5, java.util.concurrent.TimeUnit.SECONDS))
+          .isEqualTo(announced.id() + " completed " + wire);
+      assertThat(notices.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(quiet.id());
+      // Either way the run's wire form is stored, for whoever reads it back.
+      assertThat(await(store.loadView(quiet.id())).wire()).isEqualTo(wire);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    } finally {
+      subscriber.close();
+    }
   }
 
   @Test
