@@ -201,7 +201,7 @@ public final class TriggerHandler implements Handler<RoutingContext> {
     Prefer prefer = Prefer.of(rc.request());
     boolean async = d.executionMode() == ExecutionMode.ASYNC || prefer.respondAsync();
     String idempotencyKey = IdempotencyStore.validate(rc.request().getHeader(IDEMPOTENCY_KEY));
-    String runId = RequestIds.random();
+    String runId = RequestIds.timeOrdered();
     Future<IdempotencyStore.Claim> claim = idempotencyKey == null
         ? Future.succeededFuture(new IdempotencyStore.Claim(true, runId))
         : idempotency.claim(d.profileId(), d.id(), idempotencyKey, IdempotencyStore.fingerprint(call.input()), runId);
