@@ -392,17 +392,10 @@ public final class RunStore {
 
   /**
    * {@link #finish} by the worker that executed the run (fenced on {@code attempt}), storing the run's wire form
-   * {@code wire} (which holds its result) and, up to {@link #NOTICE_MAX_WIRE_BYTES}, sending it with the done notice,
-   * so that the waiting node answers from the notice without reading the run back.
-   */
-  Future<Boolean> finishWithWire(String runId, RunStatus status, Instant finishedAt, Buffer wire, int attempt) {
-    return finishWithWire(runId, status, finishedAt, wire, attempt, true);
-  }
-
-  /**
-   * {@link #finishWithWire(String, RunStatus, Instant, Buffer, int)}, the done notice naming the run alone unless
-   * {@code announceWire}: for a run that a caller rarely waits on (async), every node would hear its wire form for
-   * nothing, and the rare waiter reads it back.
+   * {@code wire} (which holds its result). With {@code announceWire}, and up to {@link #NOTICE_MAX_WIRE_BYTES}, the
+   * done notice carries it, so that the waiting node answers from the notice without reading the run back; without,
+   * the notice names the run alone: for a run that a caller rarely waits on (async), every node would hear its wire
+   * form for nothing, and the rare waiter reads it back.
    */
   Future<Boolean> finishWithWire(String runId, RunStatus status, Instant finishedAt, Buffer wire, int attempt,
       boolean announceWire) {

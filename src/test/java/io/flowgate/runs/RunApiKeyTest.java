@@ -54,7 +54,7 @@ class RunApiKeyTest extends RunStoreTestBase {
 
     assertThat(claimed.apiKeyId()).isEqualTo(run.apiKeyId().toString());
     assertThat(await(nodeB.finishWithWire(run.id(), RunStatus.COMPLETED, Instant.now(),
-        Buffer.buffer("{\"status\":\"completed\"}"), claimed.attempt()))).isTrue();
+        Buffer.buffer("{\"status\":\"completed\"}"), claimed.attempt(), false))).isTrue();
     assertThat(await(store.load(run.id())).apiKeyId()).isEqualTo(run.apiKeyId());
   }
 

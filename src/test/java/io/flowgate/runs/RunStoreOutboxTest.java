@@ -58,8 +58,8 @@ class RunStoreOutboxTest extends RunStoreTestBase {
     // A takeover starts it again: no second run.started.
     start(run);
     Instant finished = Instant.now();
-    assertThat(Futures.await(store.finishWithWire(run.id(), RunStatus.COMPLETED, finished, Buffer.buffer("{}"), 2)))
-        .isTrue();
+    assertThat(Futures.await(store.finishWithWire(run.id(), RunStatus.COMPLETED, finished, Buffer.buffer("{}"), 2,
+        true))).isTrue();
     List<Map<String, String>> events = events(run.id());
     assertThat(events).extracting(e -> e.get("type")).containsExactly("run.started", "run.completed");
     assertThat(events.get(0).get("msg")).isEqualTo("msg_" + run.id() + "_started");

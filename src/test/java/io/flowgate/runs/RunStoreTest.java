@@ -243,7 +243,7 @@ class RunStoreTest extends RunStoreTestBase {
       List<Future<Boolean>> finishes = new ArrayList<>();
       for (int i = 0; i < runs.size(); i++) {
         finishes.add(store.finishWithWire(runs.get(i).id(), RunStatus.COMPLETED, Instant.now(),
-            Buffer.buffer("{\"n\":" + i + "}"), i == 5 ? 2 : 1));
+            Buffer.buffer("{\"n\":" + i + "}"), i == 5 ? 2 : 1, true));
       }
       Future.all(finishes).map(x -> finishes.stream().map(Future::result).toList()).onComplete(finished);
     });
