@@ -193,9 +193,9 @@ public final class EmbeddedBackends implements AutoCloseable {
         .setting("save \"\"")
         .setting("rdbcompression no")
         // A run's hash stays a ziplist (one allocation, written to a rewrite as one blob) with its wire form in it:
-        // past the default 64-byte values Redis turns it into a hash table, ~1.4 KB against ~2.3 KB for every ended
-        // run kept for polling, and the rewrites of the append-only file cost its children ~60% more CPU (bench/
-        // RESULTS.md). Redis 7 reads the name as hash-max-listpack-value.
+        // past the default 64-byte values Redis turns it into a hash table: ~2.3 KB against ~1.4 KB for every ended
+        // run kept for polling, longer forks and more CPU in the rewrites of the append-only file (bench/RESULTS.md).
+        // Redis 7 reads the name as hash-max-listpack-value.
         .setting("hash-max-ziplist-value 8192")
         .setting("protected-mode yes")
         .soutListener(log)

@@ -16,6 +16,9 @@ import java.util.UUID;
 public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Integer flowVersion, String mode,
     String type, RunStatus status, Instant createdAt, Instant startedAt, Instant finishedAt, JsonObject outputData,
     JsonObject nodeOutputs, JsonObject error, UUID apiKeyId) {
+  // What wire() writes for no output and no node outputs, as toWire() encodes them. Read-only: shared by all threads.
+  private static final Buffer NULL = Buffer.buffer("null");
+  private static final Buffer EMPTY = Buffer.buffer("{}");
 
   /** The run as clients see it (the {@code data} member of the envelope). */
   public JsonObject toWire() {
@@ -73,9 +76,6 @@ public record Run(String id, UUID profileId, UUID deploymentId, UUID flowId, Int
     timestamp(head.append(",\"finished_at\":"), finishedAt);
     return b.appendString(head.append('}').toString());
   }
-
-  private static final Buffer NULL = Buffer.buffer("null");
-  private static final Buffer EMPTY = Buffer.buffer("{}");
 
   private static void timestamp(StringBuilder b, Instant t) {
     if (t == null) {

@@ -146,8 +146,9 @@ final class RunNotices {
 
   /**
    * The done notice of a run: {@code <run id>}, or {@code <run id> <status> <wire form>} when the node that ended it
-   * had its wire form at hand and it is small ({@link RunStore#NOTICE_MAX_WIRE_BYTES}: every node hears every notice);
-   * every node reads the run id up to the first space.
+   * had its wire form at hand, the run is a sync one (its caller waits; an async run's rare long poll reads it back)
+   * and it is small ({@link RunStore#NOTICE_MAX_WIRE_BYTES}: every node hears every notice); every node reads the run
+   * id up to the first space.
    */
   static Buffer donePayload(String runId, RunStatus status, Buffer wire) {
     String head = runId + ' ' + status.wire() + ' ';

@@ -14,6 +14,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.ProtocolVersion;
 import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -26,6 +27,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -59,9 +63,9 @@ class RunStoreTest extends RunStoreTestBase {
 
   @Test
   void a_done_notice_carries_the_wire_form_only_when_asked_and_names_the_run_first_either_way() {
-    io.vertx.redis.client.RedisConnection subscriber = await(Redis.createClient(vertx, new RedisOptions()
+    RedisConnection subscriber = await(Redis.createClient(vertx, new RedisOptions()
         .setConnectionString(TestBackends.redisUrl()).setPreferredProtocolVersion(ProtocolVersion.RESP2)).connect());
-    java.util.concurrent.BlockingQueue<String> notices = new java.util.concurrent.LinkedBlockingQueue<>();
+    BlockingQueue<String> notices = new LinkedBlockingQueue<>();
     subscriber.handler(message -> {
       if (message.size() == 3 && "message".equals(message.get(0).toString())) {
         notices.add(message.get(2).toString());
@@ -80,9 +84,9 @@ class RunStoreTest extends RunStoreTestBase {
           .isTrue();
       assertThat(await(store.finishWithWire(quiet.id(), RunStatus.COMPLETED, Instant.now(), wire, 1, false)))
           .isTrue();
-      assertThat(notices.poll(5, java.util.concurrent.TimeUnit.SECONDS))
+      assertThat(notices.poll(5, TimeUnit.SECONDS))
           .isEqualTo(announced.id() + " completed " + wire);
-      assertThat(notices.poll(5, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(quiet.id());
+      assertThat(notices.poll(5, TimeUnit.SECONDS)).isEqualTo(quiet.id());
       // Either way the run's wire form is stored, for whoever reads it back.
       assertThat(await(store.loadView(quiet.id())).wire()).isEqualTo(wire);
     } catch (InterruptedException e) {
